@@ -1,0 +1,1 @@
+"""recon's benchmark suite (``python -m benchmarks``)."""

@@ -1,0 +1,38 @@
+"""Built-in super-resolution plugin: tasks ``mri_superres`` and ``srgan``.
+
+Registered through the ``recon`` entry-point group like any third-party plugin. Importing
+this module is cheap: task classes are imported when a task is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon import hookimpl
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    def mri_superres() -> Any:
+        from recon_superres.tasks import MRISuperResTask
+
+        return MRISuperResTask()
+
+    def srgan() -> Any:
+        from recon_superres.tasks import SRGANTask
+
+        return SRGANTask()
+
+    register("mri_superres", mri_superres,
+             description="MRI super-resolution x2/x4 on brain slices (SRResNet + SRGAN D), vs bicubic")
+    register("srgan", srgan, description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")
+
+
+@hookimpl
+def register_networks(register: Any) -> None:
+    def srresnet(**kwargs: Any) -> Any:
+        from recon_superres.networks import SRResNet
+
+        return SRResNet(**kwargs)
+
+    register("srresnet", srresnet, description="SRResNet generator (Ledig et al. 2017)")

@@ -1,0 +1,48 @@
+"""Config sections of the super-resolution tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from recon.config import DataConfig, ModelConfig
+
+
+@dataclass
+class SRModelConfig(ModelConfig):
+    """SRResNet generator and SRGAN (VGG-style) discriminator sizes."""
+
+    channels: int = 64
+    blocks: int = 16
+    norm: Literal["batch", "none"] = "batch"
+    global_residual: bool = False
+    res_scale: float = 1.0
+    d_channels: int = 64
+    d_stages: int = 4
+    d_norm: Literal["batch", "instance", "none"] = "batch"
+    d_fc: int = 1024
+
+
+@dataclass
+class SRDataConfig(DataConfig):
+    """Source, degradation and sampling of SR training pairs."""
+
+    source: str = "mni152"
+    scale: int = 4
+    degradation: Literal["blur", "bicubic", "kspace"] = "blur"
+    blur_sigma: float = 1.0  # Gaussian sigma in HR pixels (blur degradation)
+    noise_std: float = 0.0  # Gaussian noise added to the LR input
+    axis: int = 2  # slice axis of volumes (2 = axial for RAS volumes)
+    min_foreground: float = 0.1  # skip slices with less foreground than this
+    patch_size: int = 96  # HR training patch side
+    eval_crop: int = 0  # centre-crop evaluation images to this HR size (0 = whole image)
+    augment: bool = True  # random flips / 90-degree rotations of training patches
+
+
+@dataclass
+class SRGANDataConfig(SRDataConfig):
+    """SRGAN's defaults: the built-in photographs, bicubic degradation, no empty-slice filter."""
+
+    source: str = "natural"
+    degradation: Literal["blur", "bicubic", "kspace"] = "bicubic"
+    min_foreground: float = 0.0

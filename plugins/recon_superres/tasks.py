@@ -1,0 +1,197 @@
+"""The super-resolution tasks: ``mri_superres`` (1-channel MRI) and ``srgan`` (RGB photos).
+
+Both train an SRResNet generator against the SRGAN discriminator on HR patches whose LR
+inputs are made on the fly by the configured degradation, and compare with bicubic
+upsampling. ``mri_superres`` scores volumes in the fastMRI convention; ``srgan`` scores
+the Y channel with a ``scale``-pixel border crop (the SR literature's convention).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from recon.data.images2d import ImageSpec, load_split_images
+from recon.data.patches import RandomPatchDataset, sample_generator
+from recon.errors import ConfigError, DataError
+from recon.task import Task
+from recon_superres import degradations
+from recon_superres.config import SRDataConfig, SRGANDataConfig, SRModelConfig
+from recon_superres.networks import SRResNet
+
+
+class EvalDataset(Dataset):
+    """Whole images with a deterministic degradation: ``{"input", "target", "volume"}``."""
+
+    def __init__(self, images: tuple[tuple[int, np.ndarray], ...], make_pair: Any, crop: int) -> None:
+        self.images, self.make_pair, self.crop = images, make_pair, crop
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        volume, array = self.images[index]
+        hr = torch.from_numpy(array)
+        if self.crop:
+            h, w = hr.shape[-2:]
+            ch, cw = min(self.crop, h), min(self.crop, w)
+            hr = hr[..., (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
+        item = self.make_pair(hr.contiguous(), sample_generator(0, index))
+        item["volume"] = torch.tensor(volume)
+        return item
+
+
+class SuperResolutionTask(Task):
+    """Shared implementation; subclasses set the name, channels and conventions."""
+
+    channels = 1
+    baseline_name = "bicubic"
+
+    data_config_class: type = SRDataConfig
+
+    def config_sections(self) -> dict[str, type]:
+        return {"model": SRModelConfig, "data": self.data_config_class}
+
+    def validate(self, cfg: Any) -> None:
+        d = cfg.data
+        if d.scale not in (2, 3, 4, 8):
+            raise ConfigError(f"data.scale must be 2, 3, 4 or 8, got {d.scale}")
+        if d.patch_size % d.scale:
+            raise ConfigError(f"data.patch_size={d.patch_size} must be a multiple of data.scale={d.scale}")
+
+    # -- data -----------------------------------------------------------------------------
+    def image_spec(self, cfg: Any) -> ImageSpec:
+        d = cfg.data
+        return ImageSpec(source=d.source, axis=d.axis, multiple=d.scale, min_foreground=d.min_foreground,
+                         val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
+                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=self.channels)
+
+    def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
+        d = cfg.data
+
+        def pair(hr: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
+            lr = degradations.degrade(hr, d.degradation, d.scale, d.blur_sigma)
+            if d.noise_std > 0:
+                lr = lr + d.noise_std * torch.randn(lr.shape, generator=rng)
+            return {"input": lr.contiguous(), "target": hr}
+        return pair
+
+    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+        images = load_split_images(self.image_spec(cfg), split)
+        if split != "train":
+            return EvalDataset(images, self.make_pair(cfg), cfg.data.eval_crop)
+        size = cfg.data.patch_size
+        small = [(i, a.shape) for i, a in images if min(a.shape[-2:]) < size]
+        if small:
+            raise DataError(f"{cfg.data.source}: {len(small)} training image(s) are smaller than one patch "
+                            f"({small[0][1][-2]}x{small[0][1][-1]} < {size}x{size}); "
+                            f"lower data.patch_size")
+        tensors = [torch.from_numpy(a) for _, a in images]
+        return RandomPatchDataset(tensors, size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment)
+
+    # -- networks -------------------------------------------------------------------------
+    def build_generator(self, cfg: Any) -> nn.Module:
+        m = cfg.model
+        return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
+
+    def build_discriminator(self, cfg: Any) -> nn.Module:
+        from recon.nets import VGGStyleDiscriminator
+
+        m = cfg.model
+        return VGGStyleDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
+
+    # -- evaluation -----------------------------------------------------------------------
+    def baselines(self, cfg: Any) -> dict[str, Any]:
+        scale = cfg.data.scale
+        out = {"bicubic": lambda batch: degradations.bicubic_upsample(batch["input"], scale)}
+        if cfg.data.degradation == "kspace":
+            out["zero-padded k-space"] = lambda batch: degradations.kspace_zero_pad(batch["input"], scale)
+        return out
+
+    def eval_scale(self, cfg: Any) -> int:
+        return cfg.data.scale
+
+    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+                     device: torch.device) -> Path:
+        from recon_superres.predict import predict_file
+
+        return predict_file(self, cfg, generator, input_path, output_path, device)
+
+
+def _smoke() -> dict[str, Any]:
+    """Seconds on a CPU: tiny networks, a few steps, every periodic action exercised."""
+    return {
+        "trainer": {"max_steps": 6, "batch_size": 4, "checkpoint_every": 3, "eval_every": 3,
+                    "sample_every": 3, "log_every": 1, "d_warmup_steps": 2, "ema_decay": 0.9},
+        "model": {"channels": 8, "blocks": 1, "norm": "none", "global_residual": True,
+                  "d_channels": 8, "d_stages": 2, "d_fc": 16},
+        "data": {"patch_size": 32, "eval_crop": 64},
+        "loss": {"adversarial": 1e-3, "r1_gamma": 1.0, "reg_interval": 2},
+        "eval": {"max_images": 4, "lpips": False},
+    }
+
+
+class MRISuperResTask(SuperResolutionTask):
+    name = "mri_superres"
+    description = "MRI super-resolution x2/x4 (SRResNet + SRGAN discriminator) on 2D slices"
+    metric_convention = "fastmri"
+    channels = 1
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        return {
+            "smoke": _smoke(),
+            "default": {
+                "trainer": {"max_steps": 3000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
+                            "lr_schedule": "cosine", "d_warmup_steps": 1000, "ema_decay": 0.999,
+                            "checkpoint_every": 500, "eval_every": 1000, "sample_every": 1000, "log_every": 20},
+                "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
+                          "d_channels": 32, "d_stages": 3, "d_fc": 128},
+                "data": {"patch_size": 64, "degradation": "blur", "scale": 4},
+                "loss": {"gan_type": "ragan", "adversarial": 5e-4, "l1": 1.0, "r1_gamma": 0.1},
+            },
+            "paper": {
+                "trainer": {"max_steps": 200_000, "batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4,
+                            "lr_schedule": "step", "d_warmup_steps": 100_000, "betas": [0.9, 0.999],
+                            "checkpoint_every": 5000, "eval_every": 5000, "sample_every": 5000},
+                "model": {"channels": 64, "blocks": 16, "norm": "batch", "global_residual": False,
+                          "d_channels": 64, "d_stages": 4, "d_fc": 1024},
+                "data": {"patch_size": 96},
+                "loss": {"gan_type": "ns", "adversarial": 1e-3, "l1": 0.0, "l2": 1.0},
+            },
+        }
+
+
+class SRGANTask(SuperResolutionTask):
+    name = "srgan"
+    description = "SRGAN x4 super-resolution of RGB photographs (Ledig et al. 2017)"
+    metric_convention = "sr"
+    channels = 3
+    data_config_class = SRGANDataConfig
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        return {
+            "smoke": _smoke(),
+            "default": {
+                "trainer": {"max_steps": 3000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
+                            "lr_schedule": "cosine", "d_warmup_steps": 1000, "checkpoint_every": 500,
+                            "eval_every": 1000, "sample_every": 1000, "log_every": 20},
+                "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
+                          "d_channels": 32, "d_stages": 3, "d_fc": 128},
+                "data": {"patch_size": 64, "eval_crop": 256},
+                "loss": {"gan_type": "ragan", "adversarial": 5e-4, "l1": 1.0, "r1_gamma": 0.1},
+            },
+            "paper": {
+                "trainer": {"max_steps": 200_000, "batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4,
+                            "lr_schedule": "step", "d_warmup_steps": 100_000, "betas": [0.9, 0.999],
+                            "checkpoint_every": 5000, "eval_every": 5000, "sample_every": 5000},
+                "model": {"channels": 64, "blocks": 16, "norm": "batch", "d_channels": 64, "d_stages": 4},
+                "data": {"patch_size": 96},
+                "loss": {"gan_type": "ns", "adversarial": 1e-3, "l1": 0.0, "l2": 1.0},
+            },
+        }
+

@@ -1,0 +1,60 @@
+"""recon's own registrations: core losses, data sources and metrics.
+
+Registered through the same hooks a plugin uses, so third-party plugins can add more of
+each kind. Factories import lazily: nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon.hookspecs import hookimpl
+
+
+@hookimpl
+def register_losses(register: Any) -> None:
+    def adversarial(name: str) -> Any:
+        def factory() -> Any:
+            from recon.losses import ADVERSARIAL_LOSSES
+
+            return ADVERSARIAL_LOSSES[name]
+        return factory
+
+    descriptions = {
+        "ns": "non-saturating GAN loss (Goodfellow 2014)",
+        "lsgan": "least-squares GAN (Mao 2017)",
+        "hinge": "hinge loss (Lim & Ye 2017)",
+        "wgan-gp": "Wasserstein loss with gradient penalty (Gulrajani 2017)",
+        "ragan": "relativistic average GAN (Jolicoeur-Martineau 2018, ESRGAN)",
+    }
+    for name, text in descriptions.items():
+        register(name, adversarial(name), description=text, kind="adversarial")
+
+
+@hookimpl
+def register_data_sources(register: Any) -> None:
+    def mni152(**kwargs: Any) -> Any:
+        from recon.data.sources import mni152 as load
+
+        return load(**kwargs)
+
+    def natural(**kwargs: Any) -> Any:
+        from recon.data.sources import natural_images
+
+        return natural_images()
+
+    register("mni152", mni152, description="MNI ICBM152 2009 T1 template (nilearn, 1 mm)")
+    register("natural", natural, description="photographs shipped by scikit-image and scikit-learn")
+
+
+@hookimpl
+def register_metrics(register: Any) -> None:
+    def metric(name: str) -> Any:
+        def factory() -> Any:
+            import recon.metrics as metrics
+
+            return getattr(metrics, name)
+        return factory
+
+    for name in ("psnr", "ssim", "nmse"):
+        register(name, metric(name), description=f"{name.upper()} (conventions: fastmri, sr)")

@@ -1,0 +1,1 @@
+"""The ``recon`` command line (argparse; sub-commands import their dependencies lazily)."""

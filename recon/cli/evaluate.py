@@ -1,0 +1,42 @@
+"""``recon eval``: score a checkpoint on the built-in test split or on the user's data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from recon.errors import UsageError
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from recon.evaluation import format_table
+    from recon.inference import comparison_name, load_generator
+    from recon.train.runtime import resolve_device
+
+    device = resolve_device(args.device)
+    generator, cfg = load_generator(args.checkpoint, device=device)
+    from recon.plugins import get_task
+
+    task = get_task(cfg.task)
+    cfg.apply_overrides(args.overrides)
+    if args.data:
+        data = Path(args.data)
+        if not data.exists():
+            raise UsageError(f"--data {data}: no such file or directory")
+        cfg.data.source = str(data.resolve())
+        cfg.data.holdout = False  # the user's images are all evaluation data
+    extra = {}
+    if args.compare:
+        other, other_cfg = load_generator(args.compare, task, device)
+        extra[comparison_name(other_cfg)] = other
+    result = task.evaluate(cfg, generator, args.split, device, extra)
+    text = json.dumps(result, indent=2)
+    if args.json and args.json != "-":
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n")
+    if args.json == "-":
+        print(text)
+    else:
+        print(format_table(result))
+    return 0

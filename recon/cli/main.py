@@ -1,0 +1,121 @@
+"""Entry point of the ``recon`` command: argument parsing and the exit-code policy.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, no traceback);
+1 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from recon import __version__
+from recon.errors import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="recon", description="Image reconstruction with adversarial losses.")
+    parser.add_argument("--version", action="version", version=f"recon {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train a task, evaluate it on the test split")
+    run.add_argument("--task", required=True, help="task name (see `recon list`)")
+    run.add_argument("--data", help="your own data: a file or folder (default: the task's built-in source)")
+    run.add_argument("--out", help="run directory (default: runs/<task>/<time>)")
+    run.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
+    run.add_argument("--config", help="a YAML config file applied after the preset")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value, e.g. --set trainer.max_steps=500 (repeatable)")
+    run.add_argument("--seed", type=int, help="random seed (default 0)")
+    run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (default auto)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+
+    ev = sub.add_parser("eval", help="evaluate a checkpoint on the test split or on your data")
+    ev.add_argument("--checkpoint", required=True)
+    ev.add_argument("--data", help="clean reference images/volumes; the task's degradation makes the inputs")
+    ev.add_argument("--split", default="test", choices=["test", "val"])
+    ev.add_argument("--json", help="write the result as JSON to this file ('-' prints JSON instead of the table)")
+    ev.add_argument("--compare", help="a second checkpoint to report beside the model (e.g. non-adversarial)")
+    ev.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+    pr = sub.add_parser("predict", help="apply a checkpoint to a NIfTI/DICOM/PNG/HDF5 file")
+    pr.add_argument("--checkpoint", required=True)
+    pr.add_argument("input")
+    pr.add_argument("-o", "--output", required=True)
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+    gen = sub.add_parser("generate", help="sample an unconditional model")
+    gen.add_argument("--checkpoint", required=True)
+    gen.add_argument("-n", type=int, default=16, help="number of images")
+    gen.add_argument("-o", "--output", required=True, help="output folder")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+    ls = sub.add_parser("list", help="list the registered tasks")
+    ls.add_argument("--json", action="store_true")
+    pl = sub.add_parser("plugins", help="list plugins and their load errors")
+    pl.add_argument("--json", action="store_true")
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from recon.cli.run import cmd_run
+
+        return cmd_run(args)
+    if args.command == "eval":
+        from recon.cli.evaluate import cmd_eval
+
+        return cmd_eval(args)
+    if args.command == "predict":
+        from recon.cli.predict import cmd_predict
+
+        return cmd_predict(args)
+    if args.command == "generate":
+        from recon.cli.predict import cmd_generate
+
+        return cmd_generate(args)
+    from recon.cli.listing import cmd_list, cmd_plugins
+
+    return cmd_list(args) if args.command == "list" else cmd_plugins(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return dispatch(args)
+    except UsageError as exc:
+        print(f"recon: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recon: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        from recon.errors import ReconError
+
+        if isinstance(exc, ReconError):
+            print(f"recon: error: {exc}", file=sys.stderr)
+            return 1
+        import traceback
+
+        traceback.print_exc()
+        print(f"recon: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,303 @@
+"""Typed run configuration: dataclass sections, YAML on disk, dotted ``--set`` overrides.
+
+A run's config is ``task``, ``seed``, ``device``, ``preset`` plus one dataclass per section
+(``trainer``, ``data``, ``model``, ``loss``, ``eval`` and any a task adds, such as ``mask``).
+Tasks choose the dataclass of each section (subclasses of the core ones). Values are
+resolved in order: dataclass defaults, the preset, a YAML file, then ``--set a.b=c``.
+Unknown keys are rejected with the valid names and the closest match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from recon.errors import ConfigError
+from recon.registry import closest_hint
+
+Precision = Literal["fp32", "bf16", "fp16"]
+
+
+@dataclass
+class TrainerConfig:
+    """The GAN trainer: phases, schedule, precision, checkpoints, logging."""
+
+    max_steps: int = 1000
+    batch_size: int = 16
+    grad_accum: int = 1  # micro-batches per optimizer step (effective batch = batch_size)
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    lr_schedule: Literal["constant", "cosine", "step"] = "constant"
+    d_steps: int = 1  # discriminator steps per generator step
+    d_warmup_steps: int = 0  # generator-only (content loss) steps before the adversarial game
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    ema_start: int = 0
+    precision: Precision = "fp32"
+    compile: bool = False
+    channels_last: bool = True  # used on CUDA only
+    grad_clip: float = 0.0
+    nan_policy: Literal["rollback", "skip", "stop"] = "rollback"
+    max_rollbacks: int = 3
+    checkpoint_every: int = 500
+    eval_every: int = 500
+    log_every: int = 10
+    sample_every: int = 500
+    num_workers: int = 0
+    progress: bool = True
+
+
+@dataclass
+class DataConfig:
+    """Where the data comes from; tasks subclass it with their own fields."""
+
+    source: str = ""  # a built-in source name or a path (``--data`` sets it)
+    target: str = ""  # second contrast/role for paired tasks
+    patch_size: int = 64
+    val_fraction: float = 0.15
+    test_fraction: float = 0.2
+    gap: int = 8  # slices left out between splits of a single volume
+    skip_bad: bool = False
+    cache_dir: str = ""
+    holdout: bool = True  # false: every image is evaluation data (``recon eval --data``)
+
+
+@dataclass
+class LossConfig:
+    """Loss weights; ``adversarial`` is the weight of the generator's adversarial term."""
+
+    gan_type: Literal["ns", "lsgan", "hinge", "wgan-gp", "ragan"] = "ns"
+    adversarial: float = 1e-3
+    l1: float = 1.0
+    l2: float = 0.0
+    perceptual: float = 0.0
+    r1_gamma: float = 0.0
+    reg_interval: int = 16  # lazy regularization: R1/GP every N discriminator steps
+    gp_weight: float = 10.0
+
+
+@dataclass
+class ModelConfig:
+    """Network hyper-parameters; tasks subclass it."""
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation on the validation / test split."""
+
+    batch_size: int = 8
+    max_images: int = 0  # 0 = all
+    lpips: bool = True  # computed only when the LPIPS backbone weights exist
+    compare_checkpoint: str = ""  # a second checkpoint (e.g. non-adversarial) reported as a baseline
+
+
+CORE_SECTIONS: dict[str, type] = {
+    "trainer": TrainerConfig,
+    "data": DataConfig,
+    "model": ModelConfig,
+    "loss": LossConfig,
+    "eval": EvalConfig,
+}
+TOP_LEVEL: dict[str, type] = {"task": str, "seed": int, "device": str, "preset": str}
+
+
+@dataclass
+class RunConfig:
+    """A resolved configuration: top-level keys plus one dataclass instance per section."""
+
+    task: str
+    seed: int = 0
+    device: str = "auto"
+    preset: str = "default"
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections", {})
+        if name in sections:
+            return sections[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: getattr(self, k) for k in TOP_LEVEL}
+        for name, section in self.sections.items():
+            out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def valid_keys(self) -> list[str]:
+        keys = list(TOP_LEVEL)
+        for name, section in self.sections.items():
+            keys += [f"{name}.{f.name}" for f in fields(section)]
+        return keys
+
+    # -- updates ------------------------------------------------------------------------
+    def set(self, key: str, value: Any) -> None:
+        """Set a dotted key (``trainer.max_steps``) to ``value``, checking name and type."""
+        parts = key.split(".")
+        if len(parts) == 1 and parts[0] in TOP_LEVEL:
+            setattr(self, parts[0], _coerce(key, value, TOP_LEVEL[parts[0]]))
+            return
+        if len(parts) != 2 or parts[0] not in self.sections:
+            raise ConfigError(_unknown(key, self.valid_keys()))
+        section = self.sections[parts[0]]
+        hints = typing.get_type_hints(type(section))
+        if parts[1] not in hints or parts[1] not in {f.name for f in fields(section)}:
+            raise ConfigError(_unknown(key, self.valid_keys()))
+        setattr(section, parts[1], _coerce(key, value, hints[parts[1]]))
+
+    def update(self, nested: dict[str, Any], origin: str = "config") -> None:
+        """Apply a nested mapping ``{section: {key: value}}`` (a preset or a YAML file)."""
+        if not isinstance(nested, dict):
+            raise ConfigError(f"{origin}: expected a mapping of sections, got {type(nested).__name__}")
+        for name, value in nested.items():
+            if name in TOP_LEVEL:
+                self.set(name, value)
+            elif isinstance(value, dict) and name in self.sections:
+                for key, item in value.items():
+                    self.set(f"{name}.{key}", item)
+            elif name in self.sections:
+                raise ConfigError(f"{origin}: section '{name}' must be a mapping")
+            else:
+                raise ConfigError(f"{origin}: " + _unknown(str(name), list(TOP_LEVEL) + list(self.sections)))
+
+    def apply_overrides(self, overrides: list[str]) -> None:
+        """Apply ``--set key=value`` strings; values are parsed as YAML scalars/lists."""
+        for item in overrides:
+            if "=" not in item:
+                raise ConfigError(f"--set expects key=value, got '{item}'")
+            key, raw = item.split("=", 1)
+            try:
+                value = yaml.safe_load(raw) if raw != "" else ""
+            except yaml.YAMLError:
+                value = raw
+            self.set(key.strip(), value)
+
+    def copy(self) -> "RunConfig":
+        return RunConfig(
+            self.task, self.seed, self.device, self.preset,
+            {k: dataclasses.replace(v) for k, v in self.sections.items()},
+        )
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _unknown(key: str, valid: list[str]) -> str:
+    return f"unknown config key '{key}'{closest_hint(key, valid)}; valid keys: {', '.join(valid)}"
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """Check ``value`` against the annotation ``kind``; convert where unambiguous."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{key}: invalid value {value!r}")
+    if origin is Literal:
+        if value not in args:
+            choices = ", ".join(map(str, args))
+            hint = closest_hint(str(value), [str(a) for a in args])
+            raise ConfigError(f"{key}: '{value}' is not one of {choices}{hint}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        inner = [a for a in args if a is not Ellipsis] or [Any]
+        if origin is tuple and Ellipsis not in args and len(args) != len(value):
+            raise ConfigError(f"{key}: expected {len(args)} values, got {len(value)}")
+        items = [_coerce(key, v, inner[i] if i < len(inner) and Ellipsis not in args else inner[0]) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if kind is Any:
+        return value
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)  # YAML 1.1 reads '1e-3' as a string
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if kind is str:
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return "" if value is None else str(value)
+    if isinstance(kind, type) and is_dataclass(kind):
+        raise ConfigError(f"{key}: is a section, not a value")
+    return value
+
+
+def build_config(task: Any, preset: str = "default", *, config_file: str | Path | None = None,
+                 overrides: list[str] | None = None, seed: int | None = None,
+                 device: str | None = None) -> RunConfig:
+    """Resolve a task's config: defaults, preset, YAML file, then ``--set`` overrides."""
+    sections = dict(CORE_SECTIONS)
+    sections.update(task.config_sections())
+    cfg = RunConfig(task=task.name, preset=preset, sections={k: v() for k, v in sections.items()})
+    presets = task.presets()
+    if preset not in presets:
+        raise ConfigError(
+            f"unknown preset '{preset}' for task {task.name}{closest_hint(preset, list(presets))}; "
+            f"valid: {', '.join(presets)}"
+        )
+    cfg.update(presets[preset], origin=f"preset {preset}")
+    if config_file is not None:
+        cfg.update(load_yaml(config_file), origin=str(config_file))
+        cfg.task, cfg.preset = task.name, preset
+    cfg.apply_overrides(overrides or [])
+    if seed is not None:
+        cfg.seed = seed
+    if device is not None:
+        cfg.device = device
+    return cfg
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping; a missing or malformed file is a ConfigError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def config_from_dict(task: Any, data: dict[str, Any]) -> RunConfig:
+    """Rebuild a RunConfig saved with :meth:`RunConfig.to_dict` (e.g. from a checkpoint)."""
+    sections = dict(CORE_SECTIONS)
+    sections.update(task.config_sections())
+    cfg = RunConfig(task=task.name, sections={k: v() for k, v in sections.items()})
+    cfg.update(data, origin="saved config")
+    return cfg

@@ -1,0 +1,1 @@
+"""Data layer: readers, built-in sources, splits, slices and patch sampling."""

@@ -1,0 +1,66 @@
+"""The in-memory unit of data: a channel-first array with its affine and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recon.errors import DataError
+
+
+@dataclass
+class Volume:
+    """An image or volume, channel first.
+
+    Attributes:
+        array: float32, ``(C, X, Y, Z)`` for volumes or ``(C, H, W)`` for 2D images.
+        affine: ``(4, 4)`` voxel-to-world matrix (identity for 2D images).
+        source: the file path or built-in source name it came from.
+        norm: how intensities were normalised (so outputs can be mapped back).
+    """
+
+    array: np.ndarray
+    affine: np.ndarray = field(default_factory=lambda: np.eye(4))
+    source: str = ""
+    norm: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spatial_dims(self) -> int:
+        return self.array.ndim - 1
+
+    @property
+    def channels(self) -> int:
+        return int(self.array.shape[0])
+
+
+def check_finite(array: np.ndarray, source: str) -> None:
+    """Refuse NaN/Inf and constant arrays with a DataError naming ``source``."""
+    if array.size == 0:
+        raise DataError(f"{source}: empty image")
+    if not np.isfinite(array).all():
+        raise DataError(f"{source}: contains NaN or Inf values")
+    if float(array.max()) == float(array.min()):
+        raise DataError(f"{source}: constant image (every voxel is {float(array.min()):g})")
+
+
+def normalize_percentile(volume: Volume, low: float = 0.0, high: float = 99.9) -> Volume:
+    """Map intensities linearly so the ``low``/``high`` percentiles become 0/1, then clip.
+
+    The mapping is recorded in ``volume.norm`` (``value = x * scale + offset`` maps back).
+    """
+    check_finite(volume.array, volume.source)
+    lo, hi = np.percentile(volume.array, [low, high])
+    if hi <= lo:
+        lo, hi = float(volume.array.min()), float(volume.array.max())
+    scaled = np.clip((volume.array - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    norm = {"method": "percentile", "low": low, "high": high, "offset": float(lo), "scale": float(hi - lo)}
+    return Volume(scaled, volume.affine, volume.source, norm)
+
+
+def denormalize(array: np.ndarray, norm: dict[str, Any]) -> np.ndarray:
+    """Invert :func:`normalize_percentile` (or z-score) using the recorded ``norm``."""
+    if not norm:
+        return array
+    return array * norm["scale"] + norm["offset"]

@@ -1,0 +1,180 @@
+"""Evaluation of a paired (input -> target) task on a split, with its baselines.
+
+Produces the ``eval.json`` structure of DESIGN.md::
+
+    {"task", "split", "n_images", "n_volumes", "metrics": {...},
+     "baseline": {"name", "metrics"}, "baselines": [{"name", "metrics"}, ...],
+     "conventions": {...}}
+
+Metrics come from :mod:`recon.metrics` (one implementation for validation, ``recon eval``
+and the benchmarks). In the ``fastmri`` convention slices are stacked into their volume and
+scored per volume, then averaged over volumes; in the ``sr`` convention each image is
+scored on its own and averaged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from recon.config import RunConfig
+    from recon.task import Task
+
+Method = Callable[[dict[str, Tensor]], Tensor]
+
+
+def iterate_batches(dataset: Any, batch_size: int, limit: int = 0) -> Iterator[dict[str, Any]]:
+    """Batches of consecutive items of equal shape (eval images may differ in size)."""
+    pending: list[dict[str, Any]] = []
+    count = 0
+    for index in range(len(dataset)):
+        if limit and count >= limit:
+            break
+        item = dataset[index]
+        count += 1
+        if pending and (len(pending) == batch_size or _shape(pending[0]) != _shape(item)):
+            yield _collate(pending)
+            pending = []
+        pending.append(item)
+    if pending:
+        yield _collate(pending)
+
+
+def _shape(item: dict[str, Any]) -> tuple:
+    return tuple((k, tuple(v.shape)) for k, v in item.items() if isinstance(v, Tensor))
+
+
+def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in items[0]:
+        values = [it[key] for it in items]
+        out[key] = torch.stack(values) if isinstance(values[0], Tensor) else torch.tensor(values)
+    return out
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """``(C, H, W)`` -> ``(H, W)``: the channel of a magnitude image (mean if several)."""
+    return image[0] if image.shape[0] == 1 else image.mean(0)
+
+
+class _Scores:
+    """Accumulates predictions of one method and scores them in the task's convention."""
+
+    def __init__(self, convention: str, scale: int) -> None:
+        self.convention, self.scale = convention, scale
+        self.volumes: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+        self.lpips: list[float] = []
+
+    def add(self, volume_ids: Tensor, target: Tensor, pred: Tensor) -> None:
+        t, p = target.float().cpu().numpy(), pred.float().cpu().numpy()
+        for i, vid in enumerate(volume_ids.tolist()):
+            self.volumes[int(vid)].append((t[i], p[i]))
+
+    def compute(self) -> dict[str, float]:
+        from recon.metrics import image_metrics
+
+        per_unit: list[dict[str, float]] = []
+        for pairs in self.volumes.values():
+            if self.convention == "fastmri":
+                gt = np.stack([_gray(g) for g, _ in pairs])
+                pr = np.stack([_gray(q) for _, q in pairs])
+                per_unit.append(image_metrics(gt, pr, "fastmri"))
+            else:
+                per_unit.extend(image_metrics(g, q, self.convention, scale=self.scale) for g, q in pairs)
+        keys = per_unit[0].keys() if per_unit else []
+        result = {k: float(np.mean([u[k] for u in per_unit])) for k in keys}
+        if self.lpips:
+            result["lpips"] = float(np.mean(self.lpips))
+        return result
+
+
+def _lpips_model(cfg: "RunConfig", device: torch.device) -> tuple[nn.Module | None, str]:
+    if not cfg.eval.lpips:
+        return None, "disabled (eval.lpips=false)"
+    from recon.metrics import LPIPS, lpips_status
+
+    available, reason = lpips_status("alex")
+    if not available:
+        return None, f"not computed: {reason}"
+    model = LPIPS(net="alex", device=str(device))
+    return model, model.label
+
+
+@torch.no_grad()
+def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str,
+                    device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+    """Score the generator, the task's baselines and ``extra_models`` on ``split``."""
+    from recon.metrics import CONVENTIONS
+
+    generator.eval()
+    dataset = task.build_dataset(cfg, split)
+    methods: dict[str, Method] = {"model": lambda b: task.postprocess(task.generate(generator, b))}
+    baselines = task.baselines(cfg)
+    for name, fn in baselines.items():
+        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
+    for name, model in (extra_models or {}).items():
+        model.eval()
+        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
+
+    scale = task.eval_scale(cfg)
+    scores = {name: _Scores(task.metric_convention, scale) for name in methods}
+    lpips_model, lpips_label = _lpips_model(cfg, device)
+    n_images = 0
+    for batch in iterate_batches(dataset, cfg.eval.batch_size, cfg.eval.max_images):
+        batch = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
+        target = batch["target"].clamp(0, 1)
+        volume_ids = batch.get("volume", torch.arange(n_images, n_images + target.shape[0]))
+        n_images += target.shape[0]
+        for name, method in methods.items():
+            pred = method(batch)
+            scores[name].add(volume_ids, target, pred)
+            if lpips_model is not None:
+                scores[name].lpips.extend(lpips_model(target, pred).float().cpu().tolist())
+
+    computed = {name: s.compute() for name, s in scores.items()}
+    baseline_list = [{"name": name, "metrics": computed[name]} for name in methods if name != "model"]
+    conventions = dict(CONVENTIONS[task.metric_convention])
+    conventions["name"] = task.metric_convention
+    if task.metric_convention == "sr":
+        conventions["crop_border"] = scale
+    conventions["lpips"] = lpips_label
+    first = baseline_list[0] if baseline_list else {"name": None, "metrics": {}}
+    return {
+        "task": task.name,
+        "split": split,
+        "n_images": n_images,
+        "n_volumes": len(scores["model"].volumes) if task.metric_convention == "fastmri" else n_images,
+        "metrics": computed["model"],
+        "baseline": first,
+        "baselines": baseline_list,
+        "conventions": conventions,
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A plain-text table: one row per method (model first), one column per metric."""
+    rows = [("model", result["metrics"])] + [(b["name"], b["metrics"]) for b in result.get("baselines", [])]
+    keys = list(result["metrics"].keys())
+    for _, metrics in rows:
+        keys += [k for k in metrics if k not in keys]
+    header = ["method"] + keys
+    lines = [[name] + [_fmt(metrics.get(k)) for k in keys] for name, metrics in rows]
+    widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]
+    out = [f"{result['task']} on the {result['split']} split ({result['n_images']} images)"]
+    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
+    return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+    return str(value)

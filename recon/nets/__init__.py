@@ -1,0 +1,5 @@
+"""Shared network building blocks (task-specific generators live in their plugins)."""
+
+from recon.nets.discriminators import PatchGANDiscriminator, VGGStyleDiscriminator
+
+__all__ = ["PatchGANDiscriminator", "VGGStyleDiscriminator"]

@@ -1,0 +1,165 @@
+"""The plugin manager: loads the ``recon`` entry points one by one and isolates failures.
+
+Built-in tasks live in ``plugins/`` and load through the same entry-point group as a
+third-party package. A plugin that raises on import or while registering is recorded (see
+``recon plugins``) and never takes the other commands down. ``RECON_DISABLE_PLUGINS=a,b``
+blocks plugins by entry-point name.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from recon import hookspecs
+from recon.registry import Entry, Registry
+
+ENTRY_POINT_GROUP = "recon"
+
+
+@dataclass
+class PluginInfo:
+    """What ``recon plugins`` reports for one plugin."""
+
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    status: str = "ok"  # ok | error | disabled
+    error: str | None = None
+    registered: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status,
+            "error": self.error,
+            "registered": self.registered,
+        }
+
+
+def _version() -> str:
+    from recon import __version__
+
+    return __version__
+
+
+def disabled_plugins() -> set[str]:
+    """Names listed in ``RECON_DISABLE_PLUGINS`` (comma separated)."""
+    raw = os.environ.get("RECON_DISABLE_PLUGINS", "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _error_line(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class PluginSystem:
+    """Loaded plugins plus the registries they filled."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("recon")
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.registries = {kind: Registry(kind) for kind in hookspecs.HOOK_KINDS.values()}
+        from recon import builtin
+
+        self.plugins["recon"] = PluginInfo("recon", "recon.builtin", "recon", _version())
+        self.add_plugin(builtin, "recon")
+
+    # -- loading ------------------------------------------------------------------------
+    def load_entry_points(self) -> None:
+        """Import every entry point of the group, one at a time, recording failures."""
+        blocked = disabled_plugins()
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(
+                name=ep.name,
+                module=ep.value,
+                distribution=dist.metadata["Name"] if dist is not None else None,
+                version=dist.version if dist is not None else None,
+            )
+            if ep.name in self.plugins:
+                continue  # the same distribution seen twice on sys.path
+            self.plugins[ep.name] = info
+            if ep.name in blocked:
+                info.status = "disabled"
+                continue
+            try:
+                module = ep.load()
+            except BaseException as exc:  # noqa: BLE001 - a plugin must never take recon down
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                info.status, info.error = "error", _error_line(exc)
+                continue
+            self.add_plugin(module, ep.name)
+
+    def add_plugin(self, module: ModuleType | object, name: str) -> None:
+        """Register an already imported plugin object and run its hooks in isolation."""
+        info = self.plugins.setdefault(
+            name, PluginInfo(name=name, module=getattr(module, "__name__", repr(module)), distribution=None, version=None)
+        )
+        try:
+            self.pm.register(module, name=name)
+        except Exception as exc:  # noqa: BLE001
+            info.status, info.error = "error", _error_line(exc)
+            return
+        for hook_name, kind in hookspecs.HOOK_KINDS.items():
+            self._run_hook(name, info, hook_name, kind)
+
+    def _run_hook(self, plugin_name: str, info: PluginInfo, hook_name: str, kind: str) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            if impl.plugin_name != plugin_name:
+                continue
+            staged: list[Entry] = []
+
+            def register(name: str, factory: Any, description: str = "", **extra: Any) -> None:
+                staged.append(Entry(name, factory, plugin_name, description, extra))
+
+            try:
+                impl.function(register=register)
+                registry = self.registries[kind]
+                for entry in staged:
+                    registry.add(entry)
+                    info.registered.setdefault(kind, []).append(entry.name)
+            except Exception as exc:  # noqa: BLE001
+                info.status = "error"
+                info.error = _error_line(exc)
+
+    # -- queries ------------------------------------------------------------------------
+    @property
+    def tasks(self) -> Registry:
+        return self.registries["tasks"]
+
+    def report(self) -> list[dict[str, Any]]:
+        return [self.plugins[n].as_dict() for n in sorted(self.plugins)]
+
+
+_SYSTEM: PluginSystem | None = None
+
+
+def get_plugin_system(reload: bool = False) -> PluginSystem:
+    """The process-wide plugin system, loaded on first use."""
+    global _SYSTEM
+    if _SYSTEM is None or reload:
+        system = PluginSystem()
+        system.load_entry_points()
+        _SYSTEM = system
+    return _SYSTEM
+
+
+def get_task(name: str) -> Any:
+    """Build the task called ``name`` (UsageError with the valid names when unknown)."""
+    return get_plugin_system().tasks.build(name)

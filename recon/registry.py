@@ -1,0 +1,69 @@
+"""Name -> lazy factory registries filled by plugins.
+
+A registry never builds anything at registration time; ``get(name)`` returns the entry and
+``build(name, ...)`` calls its factory. Unknown names raise :class:`UsageError` listing the
+valid names and the closest match.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from recon.errors import UsageError
+
+
+def closest_hint(name: str, choices: list[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
+    match = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+@dataclass
+class Entry:
+    """One registered thing: its name, lazy factory, owning plugin and a description."""
+
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry:
+    """Registry of one kind of thing (tasks, networks, losses, data sources, metrics)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, entry: Entry) -> None:
+        """Add ``entry``; a second registration of the same name is an error of the plugin."""
+        if entry.name in self._entries:
+            owner = self._entries[entry.name].plugin
+            raise ValueError(f"{self.kind[:-1]} '{entry.name}' is already registered by plugin '{owner}'")
+        self._entries[entry.name] = entry
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def entries(self) -> list[Entry]:
+        return [self._entries[n] for n in self.names()]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def get(self, name: str) -> Entry:
+        """The entry called ``name``; unknown names raise UsageError with the valid names."""
+        if name not in self._entries:
+            valid = ", ".join(self.names()) or "none registered"
+            singular = self.kind[:-1].replace("_", " ")
+            raise UsageError(
+                f"unknown {singular} '{name}'{closest_hint(name, self.names())}; valid: {valid}"
+            )
+        return self._entries[name]
+
+    def build(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the factory of ``name`` with the given arguments."""
+        return self.get(name).factory(*args, **kwargs)

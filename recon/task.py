@@ -1,0 +1,153 @@
+"""The Task contract: what a plugin provides so the core can train, evaluate and predict.
+
+A task bundles data (with its degradation), networks, losses, metrics, baselines and
+presets. The trainer and the CLI only talk to tasks through this class; plugins subclass it
+and register a factory with the ``register_tasks`` hook.
+
+Batches are dicts of tensors. Conditional tasks use ``batch["input"]`` (the degraded image,
+``(N, C, h, w)``) and ``batch["target"]`` (``(N, C, H, W)``); evaluation datasets also carry
+``batch["volume"]`` (an integer id: slices of one volume are scored together in the
+``fastmri`` convention).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # keep `import recon.task` light
+    import torch
+    from torch import Tensor, nn
+    from torch.utils.data import Dataset
+
+    from recon.config import RunConfig
+
+Baseline = Callable[[dict[str, "Tensor"]], "Tensor"]
+
+
+class Task:
+    """Base class of every task. Override what differs; defaults fit image-to-image tasks."""
+
+    name: str = ""
+    description: str = ""
+    #: ``fastmri`` (per volume, data range = volume max) or ``sr`` (Y channel, border crop)
+    metric_convention: str = "fastmri"
+    #: the name of the classical baseline in eval.json (``bicubic``, ``zero-filled`` ...)
+    baseline_name: str = ""
+    #: unconditional tasks generate from noise and are scored with FID/KID
+    unconditional: bool = False
+
+    # -- configuration --------------------------------------------------------------------
+    def config_sections(self) -> dict[str, type]:
+        """Dataclass types of the sections this task adds or replaces (``model``, ``data``...)."""
+        return {}
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        """Preset name -> nested overrides. Must include ``smoke``, ``default`` and ``paper``."""
+        return {"smoke": {}, "default": {}, "paper": {}}
+
+    def validate(self, cfg: "RunConfig") -> None:
+        """Raise ``ConfigError`` for combinations of values that cannot work."""
+
+    # -- data -----------------------------------------------------------------------------
+    def build_dataset(self, cfg: "RunConfig", split: str) -> "Dataset":
+        """The dataset of ``split`` (``train``, ``val`` or ``test``).
+
+        ``train`` is indexed by a global sample counter and must be deterministic in
+        (``cfg.seed``, index) so a resumed run sees exactly the same batches; ``val`` and
+        ``test`` are finite lists of whole images or slices.
+        """
+        raise NotImplementedError
+
+    # -- networks ---------------------------------------------------------------------------
+    def build_generator(self, cfg: "RunConfig") -> "nn.Module":
+        raise NotImplementedError
+
+    def build_discriminator(self, cfg: "RunConfig") -> "nn.Module | None":
+        """The discriminator, or ``None`` for a task trained without an adversary."""
+        return None
+
+    def generate(self, generator: "nn.Module", batch: dict[str, "Tensor"],
+                 rng: "torch.Generator | None" = None) -> "Tensor":
+        """Run the generator on a batch: ``(N, C, H, W)`` output in the target's range."""
+        return generator(batch["input"])
+
+    def real_images(self, batch: dict[str, "Tensor"]) -> "Tensor":
+        """The real samples shown to the discriminator."""
+        return batch["target"]
+
+    def discriminator_input(self, batch: dict[str, "Tensor"], images: "Tensor") -> "Tensor":
+        """What D sees for ``images``; conditional discriminators concatenate the input here."""
+        return images
+
+    # -- losses -----------------------------------------------------------------------------
+    def content_loss(self, cfg: "RunConfig", batch: dict[str, "Tensor"], fake: "Tensor",
+                     perceptual_fn: Callable | None = None) -> dict[str, "Tensor"]:
+        """Weighted non-adversarial loss terms of the generator."""
+        from recon.losses import content_loss
+
+        loss = cfg.loss
+        return content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2,
+                            perceptual=loss.perceptual, perceptual_fn=perceptual_fn)
+
+    def generator_regularizer(self, cfg: "RunConfig") -> "nn.Module | None":
+        """An optional lazy generator regularizer (e.g. path length), called every
+        ``loss.reg_interval`` steps as ``reg(generator, batch) -> scalar``."""
+        return None
+
+    def build_augment(self, cfg: "RunConfig") -> "nn.Module | None":
+        """Optional differentiable augmentation applied to D's inputs (e.g. ADA)."""
+        return None
+
+    # -- evaluation -------------------------------------------------------------------------
+    def evaluate(self, cfg: "RunConfig", generator: "nn.Module", split: str,
+                 device: "torch.device", extra_models: dict[str, "nn.Module"] | None = None) -> dict[str, Any]:
+        """Score ``generator`` (and ``extra_models``) on ``split``: the eval.json structure."""
+        from recon.evaluation import evaluate_paired
+
+        return evaluate_paired(self, cfg, generator, split, device, extra_models)
+
+    def baselines(self, cfg: "RunConfig") -> dict[str, Baseline]:
+        """Classical baselines, ``name -> fn(batch) -> prediction``; the first is *the* baseline."""
+        return {}
+
+    def eval_scale(self, cfg: "RunConfig") -> int:
+        """Pixels cropped from each border by the ``sr`` convention (the SR scale)."""
+        return 0
+
+    def postprocess(self, images: "Tensor") -> "Tensor":
+        """Map network outputs to the range the metrics expect (clamping by default)."""
+        return images.clamp(0, 1)
+
+    def visualize(self, batch: dict[str, "Tensor"], fake: "Tensor") -> list["Tensor"]:
+        """Panels for ``samples/*.png``: a list of ``(N, C, H, W)`` tensors in [0, 1]
+        shown side by side (input | output | target by default)."""
+        import torch.nn.functional as F
+
+        target = batch["target"]
+        inputs = batch["input"]
+        if inputs.shape[-2:] != target.shape[-2:]:
+            inputs = F.interpolate(inputs, size=target.shape[-2:], mode="nearest")
+        return [inputs.clamp(0, 1), self.postprocess(fake), target.clamp(0, 1)]
+
+    # -- inference --------------------------------------------------------------------------
+    def predict_file(self, cfg: "RunConfig", generator: "nn.Module", input_path: Path,
+                     output_path: Path, device: "torch.device") -> Path:
+        """Apply the trained generator to a user's file and write the result."""
+        from recon.errors import UsageError
+
+        raise UsageError(f"task {self.name} does not support `recon predict`")
+
+    def sample_file(self, cfg: "RunConfig", generator: "nn.Module", n: int, out_dir: Path,
+                    device: "torch.device", seed: int = 0) -> list[Path]:
+        """Write ``n`` unconditional samples (``recon generate``)."""
+        from recon.errors import UsageError
+
+        raise UsageError(f"task {self.name} is conditional: use `recon predict`, not `recon generate`")
+
+    def extra_state(self) -> dict[str, Any]:
+        """Task-owned state saved in checkpoints (beyond nets and optimizers)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`extra_state` returned."""

@@ -1,0 +1,172 @@
+"""The phases of one GAN training step: discriminator, generator, and lazy regularization.
+
+Each phase runs over the step's micro-batches (gradient accumulation), does a single
+optimizer step, and returns its losses as floats. Regularization (R1 / gradient penalty on
+D, e.g. path length on G) is added to the main loss on the steps it is due, scaled by the
+interval (StyleGAN2's lazy regularization), so there is still one backward pass and one
+gradient all-reduce per network per step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, ContextManager
+
+import torch
+from torch import Tensor, nn
+
+from recon.losses import AdversarialLoss, gradient_penalty, r1_penalty
+from recon.train.precision import autocast
+
+
+@dataclass
+class PhaseContext:
+    """Everything the phases need, built once by the trainer."""
+
+    task: Any
+    cfg: Any
+    device: torch.device
+    generator: nn.Module  # the module trained (possibly DDP-wrapped or compiled)
+    discriminator: nn.Module | None  # idem
+    discriminator_raw: nn.Module | None  # the bare module, used in the G phase
+    adversarial: AdversarialLoss
+    augment: nn.Module | None = None
+    g_regularizer: nn.Module | None = None
+    perceptual_fn: Callable[[Tensor, Tensor], Tensor] | None = None
+    no_sync: Callable[[nn.Module, bool], ContextManager] = field(
+        default=lambda module, last: contextlib.nullcontext())
+
+    def autocast(self) -> ContextManager:
+        return autocast(self.device, self.cfg.trainer.precision)
+
+
+def grads_finite(params: list[Tensor]) -> bool:
+    """True when every gradient is finite (one fused norm, no per-tensor sync)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return True
+    return bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all())
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+                   params: list[Tensor], grad_clip: float) -> bool:
+    """Unscale, check, clip and step. Returns False (and skips the step) on non-finite grads.
+
+    With fp16 the scaler already skips steps with inf gradients and lowers its scale; that
+    is normal loss-scaling behaviour and is not reported as a fault.
+    """
+    if scaler.is_enabled():
+        scaler.unscale_(optimizer)
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        return True
+    if not grads_finite(params):
+        optimizer.zero_grad(set_to_none=True)
+        return False
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    return True
+
+
+def _augment(ctx: PhaseContext, images: Tensor) -> Tensor:
+    return ctx.augment(images) if ctx.augment is not None else images
+
+
+def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
+                        scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
+                        step: int, rng: torch.Generator) -> dict[str, float]:
+    """One discriminator update over ``batches`` (micro-batches of one step)."""
+    loss_cfg = ctx.cfg.loss
+    D = ctx.discriminator
+    assert D is not None
+    reg_due = step % max(1, loss_cfg.reg_interval) == 0
+    use_r1 = reg_due and loss_cfg.r1_gamma > 0
+    use_gp = reg_due and ctx.adversarial.gradient_penalty and loss_cfg.gp_weight > 0
+    optimizer.zero_grad(set_to_none=True)
+    totals: dict[str, float] = {}
+    real_logits_all = []
+    for i, batch in enumerate(batches):
+        last = i == len(batches) - 1
+        with ctx.no_sync(D, last):
+            with torch.no_grad(), ctx.autocast():
+                fake = ctx.task.generate(ctx.generator, batch, rng)
+            real = ctx.task.real_images(batch).detach()
+            if use_r1:
+                real = real.requires_grad_(True)
+            real_in = _augment(ctx, ctx.task.discriminator_input(batch, real))
+            fake_in = _augment(ctx, ctx.task.discriminator_input(batch, fake.detach()))
+            with ctx.autocast():
+                real_logits = D(real_in)
+                fake_logits = D(fake_in)
+            loss = ctx.adversarial.d_loss(real_logits.float(), fake_logits.float())
+            parts = {"d_loss": loss.detach()}
+            if use_r1:
+                r1 = r1_penalty(real_logits, real)
+                loss = loss + r1 * (loss_cfg.r1_gamma / 2) * loss_cfg.reg_interval
+                parts["r1"] = r1.detach()
+            if use_gp:
+                gp = gradient_penalty(D, real_in, fake_in, generator=rng)
+                loss = loss + gp * loss_cfg.gp_weight * loss_cfg.reg_interval
+                parts["gp"] = gp.detach()
+            scaler.scale(loss / len(batches)).backward()
+            real_logits_all.append(real_logits.detach())
+            for key, value in parts.items():
+                totals[key] = totals.get(key, 0.0) + float(value) / len(batches)
+            totals["d_real"] = totals.get("d_real", 0.0) + float(real_logits.detach().float().mean()) / len(batches)
+            totals["d_fake"] = totals.get("d_fake", 0.0) + float(fake_logits.detach().float().mean()) / len(batches)
+    ok = optimizer_step(optimizer, scaler, [p for p in D.parameters() if p.requires_grad],
+                        ctx.cfg.trainer.grad_clip)
+    if ctx.augment is not None and hasattr(ctx.augment, "update"):
+        ctx.augment.update(torch.cat([r.flatten() for r in real_logits_all]))
+    if not ok or not math.isfinite(totals["d_loss"]):
+        totals["nonfinite"] = 1.0
+    return totals
+
+
+def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
+                    scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
+                    step: int, rng: torch.Generator, adversarial_on: bool) -> dict[str, float]:
+    """One generator update: content terms, the adversarial term, lazy G regularization."""
+    loss_cfg = ctx.cfg.loss
+    D = ctx.discriminator_raw
+    use_adv = adversarial_on and D is not None and loss_cfg.adversarial > 0
+    reg_due = ctx.g_regularizer is not None and step % max(1, loss_cfg.reg_interval) == 0
+    if D is not None:
+        D.requires_grad_(False)
+    optimizer.zero_grad(set_to_none=True)
+    totals: dict[str, float] = {}
+    try:
+        for i, batch in enumerate(batches):
+            last = i == len(batches) - 1
+            with ctx.no_sync(ctx.generator, last):
+                with ctx.autocast():
+                    fake = ctx.task.generate(ctx.generator, batch, rng)
+                terms = ctx.task.content_loss(ctx.cfg, batch, fake.float(), ctx.perceptual_fn)
+                if use_adv:
+                    with ctx.autocast():
+                        fake_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, fake)))
+                        real_logits = None
+                        if ctx.adversarial.needs_real_in_g:
+                            real = ctx.task.real_images(batch)
+                            real_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, real))).detach().float()
+                    terms["g_adv"] = loss_cfg.adversarial * ctx.adversarial.g_loss(fake_logits.float(), real_logits)
+                if reg_due:
+                    terms["g_reg"] = ctx.g_regularizer(ctx.generator, batch) * loss_cfg.reg_interval
+                loss = sum(terms.values()) if terms else fake.sum() * 0
+                scaler.scale(loss / len(batches)).backward()
+            totals["g_loss"] = totals.get("g_loss", 0.0) + float(loss.detach()) / len(batches)
+            for key, value in terms.items():
+                totals[key] = totals.get(key, 0.0) + float(value.detach()) / len(batches)
+    finally:
+        if D is not None:
+            D.requires_grad_(True)
+    ok = optimizer_step(optimizer, scaler, [p for p in ctx.generator.parameters() if p.requires_grad],
+                        ctx.cfg.trainer.grad_clip)
+    if not ok or not math.isfinite(totals["g_loss"]):
+        totals["nonfinite"] = 1.0
+    return totals

@@ -1,0 +1,338 @@
+"""The GAN trainer: one phase-based loop for every task (stylegan2-ada's loop as the model).
+
+Per step: ``d_steps`` discriminator updates (with lazy R1/GP), one generator update (content
++ adversarial terms, lazy G regularization), the EMA update, then logging, validation,
+samples and atomic checkpoints at their intervals. Training batches are a pure function of
+(seed, sample index) and every other random draw comes from a per-step RNG, so a resumed run
+continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from recon import __version__
+from recon.errors import ConfigError, ReconError
+from recon.losses import ADVERSARIAL_LOSSES
+from recon.train import checkpoint as ckpt
+from recon.train.ema import EMA
+from recon.train.logger import Progress, RunLogger
+from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
+from recon.train.precision import make_scaler
+from recon.train.runtime import (DistInfo, capture_rng, resolve_device, restore_rng,
+                                 seed_everything, step_generator)
+from recon.train.samples import save_grid
+from recon.train.sampler import StepBatchSampler
+
+
+class TrainingDiverged(ReconError):
+    """Non-finite losses or gradients that the NaN policy could not recover from."""
+
+
+class Trainer:
+    """Trains ``task`` with ``cfg`` into ``run_dir``.
+
+    Args:
+        task: the :class:`recon.task.Task`.
+        cfg: the resolved :class:`recon.config.RunConfig`.
+        run_dir: the run directory (created by the CLI).
+        resume_state: a loaded checkpoint to continue from, or ``None``.
+    """
+
+    def __init__(self, task: Any, cfg: Any, run_dir: Path, resume_state: dict | None = None) -> None:
+        self.task, self.cfg, self.run_dir = task, cfg, run_dir
+        self.dist = DistInfo.from_env()
+        self.device = resolve_device(cfg.device, self.dist)
+        tcfg = cfg.trainer
+        if tcfg.batch_size % (self.dist.world_size * tcfg.grad_accum):
+            raise ConfigError(
+                f"trainer.batch_size={tcfg.batch_size} must be divisible by world size x grad_accum "
+                f"({self.dist.world_size} x {tcfg.grad_accum})")
+        if cfg.loss.gan_type not in ADVERSARIAL_LOSSES:
+            raise ConfigError(f"unknown loss.gan_type '{cfg.loss.gan_type}'; valid: {', '.join(ADVERSARIAL_LOSSES)}")
+        task.validate(cfg)
+        seed_everything(cfg.seed)
+        self.step = 0
+        self.rollbacks = 0
+        self._build_networks()
+        self._build_optimizers()
+        self.train_set = task.build_dataset(cfg, "train")
+        if resume_state is not None:
+            self.load_state(resume_state)
+        self.ctx = self._phase_context()
+
+    # -- construction ---------------------------------------------------------------------
+    def _build_networks(self) -> None:
+        cfg, device = self.cfg, self.device
+        self.generator = self.task.build_generator(cfg).to(device)
+        disc = self.task.build_discriminator(cfg)
+        self.discriminator = disc.to(device) if disc is not None else None
+        if device.type == "cuda" and cfg.trainer.channels_last:
+            self.generator = self.generator.to(memory_format=torch.channels_last)
+            if self.discriminator is not None:
+                self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
+        self.ema = EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start) if cfg.trainer.ema_decay > 0 else None
+        augment = self.task.build_augment(cfg)
+        self.augment = augment.to(device) if augment is not None else None
+        g_reg = self.task.generator_regularizer(cfg)
+        self.g_regularizer = g_reg.to(device) if g_reg is not None else None
+        self.perceptual_fn = None
+        if cfg.loss.perceptual > 0:
+            from recon.metrics import LPIPS
+
+            self.perceptual_fn = LPIPS(net="alex", device=str(device)).requires_grad_(False)
+
+    def _build_optimizers(self) -> None:
+        t = self.cfg.trainer
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=t.lr_g, betas=tuple(t.betas))
+        self.opt_d = (torch.optim.Adam(self.discriminator.parameters(), lr=t.lr_d, betas=tuple(t.betas))
+                      if self.discriminator is not None else None)
+        self.scaler_g = make_scaler(self.device, t.precision)
+        self.scaler_d = make_scaler(self.device, t.precision)
+        self.sched_g = self._scheduler(self.opt_g)
+        self.sched_d = self._scheduler(self.opt_d) if self.opt_d is not None else None
+
+    def _scheduler(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+        t = self.cfg.trainer
+        if t.lr_schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, t.max_steps), eta_min=0.0)
+        if t.lr_schedule == "step":
+            return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, t.max_steps // 2), gamma=0.1)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+
+    def _phase_context(self) -> PhaseContext:
+        from recon.train.distributed import wrap_for_training
+
+        gen, disc, no_sync = wrap_for_training(self.generator, self.discriminator, self.cfg, self.dist, self.device)
+        return PhaseContext(
+            task=self.task, cfg=self.cfg, device=self.device, generator=gen, discriminator=disc,
+            discriminator_raw=self.discriminator, adversarial=ADVERSARIAL_LOSSES[self.cfg.loss.gan_type],
+            augment=self.augment, g_regularizer=self.g_regularizer, perceptual_fn=self.perceptual_fn,
+            no_sync=no_sync,
+        )
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume, as weights_only-safe types."""
+        nets: dict[str, Any] = {"generator": self.generator.state_dict()}
+        optim: dict[str, Any] = {"generator": self.opt_g.state_dict()}
+        if self.discriminator is not None:
+            nets["discriminator"] = self.discriminator.state_dict()
+            optim["discriminator"] = self.opt_d.state_dict()
+        if self.ema is not None:
+            nets["ema"] = self.ema.state_dict()
+        state = {
+            "format": ckpt.FORMAT, "format_version": ckpt.FORMAT_VERSION, "recon_version": __version__,
+            "task": self.task.name, "config": self.cfg.to_dict(), "step": self.step,
+            "world_size": self.dist.world_size,
+            "nets": nets, "optim": optim,
+            "scalers": {"generator": self.scaler_g.state_dict(), "discriminator": self.scaler_d.state_dict()},
+            "sched": {"generator": self.sched_g.state_dict(),
+                      "discriminator": self.sched_d.state_dict() if self.sched_d else {}},
+            "task_state": self.task.extra_state(),
+            "rng": capture_rng(),
+            "trainer_state": {"rollbacks": self.rollbacks},
+        }
+        if self.augment is not None:
+            state["augment"] = self.augment.state_dict()
+        if self.g_regularizer is not None:
+            state["g_reg"] = self.g_regularizer.state_dict()
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["nets"]["generator"])
+        self.opt_g.load_state_dict(state["optim"]["generator"])
+        if self.discriminator is not None:
+            self.discriminator.load_state_dict(state["nets"]["discriminator"])
+            self.opt_d.load_state_dict(state["optim"]["discriminator"])
+        if self.ema is not None and "ema" in state["nets"]:
+            self.ema.load_state_dict(state["nets"]["ema"])
+        self.scaler_g.load_state_dict(state["scalers"]["generator"])
+        self.scaler_d.load_state_dict(state["scalers"]["discriminator"])
+        self.sched_g.load_state_dict(state["sched"]["generator"])
+        if self.sched_d is not None and state["sched"].get("discriminator"):
+            self.sched_d.load_state_dict(state["sched"]["discriminator"])
+        if self.augment is not None and "augment" in state:
+            self.augment.load_state_dict(state["augment"])
+        if self.g_regularizer is not None and "g_reg" in state:
+            self.g_regularizer.load_state_dict(state["g_reg"])
+        self.task.load_extra_state(state.get("task_state", {}))
+        restore_rng(state["rng"])
+        self.rollbacks = state.get("trainer_state", {}).get("rollbacks", 0)
+        self.step = int(state["step"])
+
+    def save(self) -> Path | None:
+        if not self.dist.is_main:
+            return None
+        return ckpt.save_checkpoint(self.state_dict(), self.run_dir / "checkpoints" / ckpt.LAST)
+
+    @property
+    def eval_generator(self) -> nn.Module:
+        return self.ema.model if self.ema is not None else self.generator
+
+    # -- the loop -------------------------------------------------------------------------
+    def _loader(self) -> Any:
+        t = self.cfg.trainer
+        sampler = StepBatchSampler(t.batch_size, t.grad_accum, self.dist, start_step=self.step)
+        loader = DataLoader(self.train_set, batch_sampler=sampler, num_workers=t.num_workers,
+                            pin_memory=self.device.type == "cuda", persistent_workers=t.num_workers > 0)
+        return iter(loader)
+
+    def _to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        cl = self.device.type == "cuda" and self.cfg.trainer.channels_last
+        out = {}
+        for key, value in batch.items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(self.device, non_blocking=True)
+                if cl and value.dim() == 4:
+                    value = value.contiguous(memory_format=torch.channels_last)
+            out[key] = value
+        return out
+
+    def train_step(self, batches: list[dict[str, Any]]) -> dict[str, float]:
+        """One full step (D phases, G phase, EMA) on the step's micro-batches."""
+        t = self.cfg.trainer
+        rng = step_generator(self.cfg.seed, self.step, self.dist.rank, self.device)
+        adversarial_on = (self.discriminator is not None and self.cfg.loss.adversarial > 0
+                          and self.step >= t.d_warmup_steps)
+        logs: dict[str, float] = {}
+        if adversarial_on:
+            for _ in range(t.d_steps):
+                logs.update(discriminator_phase(self.ctx, self.opt_d, self.scaler_d, batches, self.step, rng))
+        nonfinite_d = logs.pop("nonfinite", 0.0)
+        logs.update(generator_phase(self.ctx, self.opt_g, self.scaler_g, batches, self.step, rng, adversarial_on))
+        logs["nonfinite"] = max(nonfinite_d, logs.get("nonfinite", 0.0))
+        if self.ema is not None:
+            self.ema.update(self.generator, self.step)
+        self.sched_g.step()
+        if self.sched_d is not None and adversarial_on:
+            self.sched_d.step()
+        if self.augment is not None and hasattr(self.augment, "p"):
+            logs["ada_p"] = float(self.augment.p)
+        return logs
+
+    def fit(self) -> dict[str, Any]:
+        """Train to ``trainer.max_steps``; returns the final test evaluation."""
+        t = self.cfg.trainer
+        main = self.dist.is_main
+        logger = RunLogger(self.run_dir, enabled=main, resume_step=self.step)
+        progress = Progress(t.max_steps, self.step, enabled=main and t.progress, desc=self.task.name)
+        batches_iter = self._loader()
+        images_per_step = t.batch_size
+        window_start, window_images = time.perf_counter(), 0
+        try:
+            while self.step < t.max_steps:
+                batches = [self._to_device(next(batches_iter)) for _ in range(t.grad_accum)]
+                logs = self.train_step(batches)
+                if logs.pop("nonfinite", 0.0):
+                    batches_iter = self._handle_nonfinite(logs, progress) or batches_iter
+                    continue
+                self.step += 1
+                window_images += images_per_step
+                if self.step % t.log_every == 0 or self.step == t.max_steps:
+                    elapsed = max(time.perf_counter() - window_start, 1e-9)
+                    logs["img_per_s"] = window_images / elapsed
+                    logs["lr_g"] = self.opt_g.param_groups[0]["lr"]
+                    logs = self._reduce(logs)
+                    logger.log(self.step, logs)
+                    progress.update(0, {k: v for k, v in logs.items() if k in ("g_loss", "d_loss", "img_per_s")})
+                    window_start, window_images = time.perf_counter(), 0
+                progress.update(1, {})
+                self._periodic(logger, progress)
+            if main and (self.step % t.checkpoint_every != 0):
+                self.save()
+        finally:
+            progress.close()
+        result = self.evaluate("test")
+        if main:
+            (self.run_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+            logger.log(self.step, {f"test/{k}": v for k, v in result["metrics"].items()
+                                   if isinstance(v, (int, float))})
+        logger.close()
+        return result
+
+    def _periodic(self, logger: RunLogger, progress: Progress) -> None:
+        t, step = self.cfg.trainer, self.step
+        if t.eval_every and step % t.eval_every == 0 and step < t.max_steps:
+            result = self.evaluate("val")
+            logger.log(step, {f"val/{k}": v for k, v in result["metrics"].items()})
+        if t.sample_every and (step % t.sample_every == 0 or step == t.max_steps):
+            self.write_samples(step)
+        if t.checkpoint_every and step % t.checkpoint_every == 0:
+            self.save()
+
+    def _reduce(self, logs: dict[str, float]) -> dict[str, float]:
+        from recon.train.distributed import reduce_logs
+
+        return reduce_logs(logs, self.dist, self.device)
+
+    def _handle_nonfinite(self, logs: dict[str, float], progress: Progress) -> Any:
+        """Apply ``trainer.nan_policy`` after a step with NaN/Inf losses or gradients."""
+        t = self.cfg.trainer
+        bad = ", ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float))
+        where = f"non-finite loss or gradient at step {self.step} ({bad})"
+        if t.nan_policy == "stop":
+            raise TrainingDiverged(f"{where}; stopping (trainer.nan_policy=stop)")
+        self.rollbacks += 1
+        if self.rollbacks > t.max_rollbacks:
+            raise TrainingDiverged(f"{where}; gave up after {t.max_rollbacks} recoveries")
+        if t.nan_policy == "rollback":
+            last = self.run_dir / "checkpoints" / ckpt.LAST
+            if last.exists():
+                rollbacks = self.rollbacks
+                self.load_state(ckpt.load_latest(last.parent, self.task.name))
+                self.rollbacks = rollbacks
+                self._scale_lr(0.5)
+                progress.write(f"recon: {where}; rolled back to step {self.step}, learning rate halved")
+                return self._loader()
+        self.step += 1  # skip: the optimizers already skipped this step
+        self._scale_lr(0.5)
+        progress.write(f"recon: {where}; step skipped, learning rate halved")
+        return None
+
+    def _scale_lr(self, factor: float) -> None:
+        for opt in (self.opt_g, self.opt_d):
+            if opt is not None:
+                for group in opt.param_groups:
+                    group["lr"] *= factor
+
+    # -- evaluation and samples -----------------------------------------------------------
+    def evaluate(self, split: str) -> dict[str, Any]:
+        extra = {}
+        if self.cfg.eval.compare_checkpoint:
+            from recon.inference import comparison_name, load_generator
+
+            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
+            extra[comparison_name(other_cfg)] = other
+        model = self.eval_generator
+        was_training = model.training
+        result = self.task.evaluate(self.cfg, model, split, self.device, extra)
+        model.train(was_training)
+        if self.ema is None:
+            self.generator.train()
+        return result
+
+    @torch.no_grad()
+    def write_samples(self, step: int, n: int = 4) -> None:
+        if not self.dist.is_main:
+            return
+        from recon.evaluation import iterate_batches
+
+        model = self.eval_generator
+        model.eval()
+        dataset = self.task.build_dataset(self.cfg, "val")
+        batch = next(iterate_batches(dataset, n, n))
+        batch = self._to_device(batch)
+        rng = step_generator(self.cfg.seed, 0, 0, self.device)
+        fake = self.task.generate(model, batch, rng)
+        save_grid(self.task.visualize(batch, fake), self.run_dir / "samples" / f"step_{step:07d}.png")
+        if self.ema is None:
+            self.generator.train()
+
