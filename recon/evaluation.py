@@ -15,11 +15,13 @@ scored on its own and averaged.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from recon.train.distributed import broadcast_from_main, gather_to_main, shard_range
 
 if TYPE_CHECKING:
     from recon.config import RunConfig
@@ -28,11 +30,15 @@ if TYPE_CHECKING:
 Method = Callable[[dict[str, Tensor]], Tensor]
 
 
-def iterate_batches(dataset: Any, batch_size: int, limit: int = 0) -> Iterator[dict[str, Any]]:
-    """Batches of consecutive items of equal shape (eval images may differ in size)."""
+def iterate_batches(dataset: Any, batch_size: int, limit: int = 0,
+                    indices: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
+    """Batches of consecutive items of equal shape (eval images may differ in size).
+
+    ``indices`` restricts the items (a process's shard); ``limit`` caps how many are read.
+    """
     pending: list[dict[str, Any]] = []
     count = 0
-    for index in range(len(dataset)):
+    for index in (range(len(dataset)) if indices is None else indices):
         if limit and count >= limit:
             break
         item = dataset[index]
@@ -125,16 +131,23 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}
     lpips_model, lpips_label = _lpips_model(cfg, device)
     n_images = 0
-    for batch in iterate_batches(dataset, cfg.eval.batch_size, cfg.eval.max_images):
+    # under torchrun each process scores a contiguous shard; rank 0 gathers and scores all
+    limit = cfg.eval.max_images
+    shard = shard_range(min(len(dataset), limit) if limit else len(dataset))
+    for batch in iterate_batches(dataset, cfg.eval.batch_size, indices=shard):
         batch = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
         target = batch["target"].clamp(0, 1)
-        volume_ids = batch.get("volume", torch.arange(n_images, n_images + target.shape[0]))
+        first_id = shard.start + n_images
+        volume_ids = batch.get("volume", torch.arange(first_id, first_id + target.shape[0]))
         n_images += target.shape[0]
         for name, method in methods.items():
             pred = method(batch)
             scores[name].add(volume_ids, target, pred)
             if lpips_model is not None:
                 scores[name].lpips.extend(lpips_model(target, pred).float().cpu().tolist())
+    n_images = _gather_shards(scores, n_images)
+    if n_images is None:  # not rank 0: receive rank 0's result
+        return broadcast_from_main(None)
 
     computed = {name: s.compute() for name, s in scores.items()}
     baseline_list = [{"name": name, "metrics": computed[name]} for name in methods if name != "model"]
@@ -144,7 +157,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         conventions["crop_border"] = scale
     conventions["lpips"] = lpips_label
     first = baseline_list[0] if baseline_list else {"name": None, "metrics": {}}
-    return {
+    return broadcast_from_main({
         "task": task.name,
         "split": split,
         "n_images": n_images,
@@ -153,7 +166,26 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         "baseline": first,
         "baselines": baseline_list,
         "conventions": conventions,
-    }
+    })
+
+
+def _gather_shards(scores: dict[str, _Scores], n_images: int) -> int | None:
+    """Merge every process's predictions into ``scores`` on rank 0 (in rank order, so the
+    slices of a volume split between shards stay in order). Returns the total image count
+    on rank 0, ``None`` on other ranks; without a process group, ``n_images``."""
+    parts = gather_to_main((n_images, {name: (dict(s.volumes), s.lpips) for name, s in scores.items()}))
+    if parts is None:
+        return None
+    if len(parts) == 1:
+        return n_images
+    merged = {name: _Scores(s.convention, s.scale) for name, s in scores.items()}
+    for _, per_method in parts:
+        for name, (volumes, lpips) in per_method.items():
+            for vid, pairs in volumes.items():
+                merged[name].volumes[vid].extend(pairs)
+            merged[name].lpips.extend(lpips)
+    scores.update(merged)
+    return sum(count for count, _ in parts)
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -1,22 +1,92 @@
-"""torch.distributed integration (torchrun): process group, DDP wrapping, log reduction."""
+"""torch.distributed integration (torchrun): process group, DDP wrapping, reductions, sharding.
+
+torchrun describes the process layout through ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``
+(:class:`recon.train.runtime.DistInfo`); with ``WORLD_SIZE > 1`` every process joins one
+process group (NCCL on CUDA, gloo on CPU) and trains the same networks on its slice of the
+global batch (:mod:`recon.train.sampler`).
+
+Wrapping (:func:`wrap_for_training`): G and D are each wrapped in
+``DistributedDataParallel`` with ``find_unused_parameters=False``; the phases fold lazy
+regularization (R1 / gradient penalty / path length) into the phase's single backward pass,
+so each network's gradients are all-reduced exactly once per optimizer step. The G phase
+runs the *bare* D with ``requires_grad`` off, so no DDP hook of D fires there. R1 takes
+``torch.autograd.grad(..., inputs=images, create_graph=True)`` through the DDP-wrapped D:
+that call only reaches the image, never the parameters' gradient accumulators, so DDP's
+hooks fire once, in the phase's ``backward()``. Micro-batches but the last run under
+``no_sync`` (gradient accumulation).
+
+BatchNorm: on CUDA, BatchNorm layers become ``SyncBatchNorm`` (statistics over the global
+batch, as in a 1-GPU run) in every network that is never differentiated twice; a network
+with R1/GP (D) or path length (G) keeps per-process BatchNorm because SyncBatchNorm has no
+double backward. gloo has no SyncBatchNorm: CPU runs keep per-process BatchNorm. Buffers
+are not broadcast on every forward; evaluation broadcasts rank 0's buffers first
+(:func:`broadcast_buffers`), and checkpoints hold rank 0's.
+
+Evaluation (:mod:`recon.evaluation`) is sharded with :func:`shard_range`; the predictions
+travel to rank 0 through :func:`gather_to_main` and the result back through
+:func:`broadcast_from_main`, over a gloo group (host memory, not GPU memory) under NCCL.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import inspect
+import sys
+from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
 import torch
 from torch import nn
 
+from recon.errors import UsageError
+from recon.train.compile import maybe_compile
 from recon.train.runtime import DistInfo
 
 
-def init_process_group(dist: DistInfo, device: torch.device) -> None:
-    """Join torchrun's process group (NCCL on CUDA, gloo on CPU) once."""
+def _tdist() -> Any:
     import torch.distributed as tdist
 
-    if dist.enabled and not tdist.is_initialized():
-        tdist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return tdist
+
+
+def is_initialized() -> bool:
+    tdist = _tdist()
+    return tdist.is_available() and tdist.is_initialized()
+
+
+def init_process_group(dist: DistInfo, device: torch.device) -> None:
+    """Join torchrun's process group (NCCL on CUDA, gloo on CPU) once; no-op for 1 process."""
+    if not dist.enabled or is_initialized():
+        return
+    tdist = _tdist()
+    if not tdist.is_available():
+        raise UsageError("WORLD_SIZE > 1 but this PyTorch build has no torch.distributed")
+    backend = "nccl" if device.type == "cuda" and tdist.is_nccl_available() else "gloo"
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    kwargs: dict[str, Any] = {}
+    if device.type == "cuda" and "device_id" in inspect.signature(tdist.init_process_group).parameters:
+        kwargs["device_id"] = device  # NCCL communicators bound to this GPU from the start
+    try:
+        tdist.init_process_group(backend=backend, **kwargs)
+    except ValueError as exc:  # env:// rendezvous without MASTER_ADDR etc.: not started by torchrun
+        raise UsageError(f"WORLD_SIZE={dist.world_size} but the process group cannot start "
+                         f"({str(exc).splitlines()[0]}); launch with torchrun") from None
+    global _OBJECT_GROUP
+    if backend != "gloo":  # Python objects (evaluation shards) travel through host memory
+        _OBJECT_GROUP = tdist.new_group(backend="gloo")
+    atexit.register(_destroy)
+
+
+_OBJECT_GROUP: Any = None  # a gloo group for gather/broadcast of Python objects (None: the default group)
+
+
+def _destroy() -> None:
+    global _OBJECT_GROUP
+    if is_initialized():
+        _tdist().destroy_process_group()
+    _OBJECT_GROUP = None
 
 
 def _no_sync(module: nn.Module, last: bool) -> ContextManager:
@@ -25,44 +95,147 @@ def _no_sync(module: nn.Module, last: bool) -> ContextManager:
     return contextlib.nullcontext()
 
 
-def maybe_compile(module: nn.Module, enabled: bool, name: str) -> nn.Module:
-    """``torch.compile`` the module when asked; fall back (with a message) where it fails."""
-    if not enabled:
-        return module
-    try:
-        return torch.compile(module)
-    except Exception as exc:  # noqa: BLE001
-        import sys
+def has_batchnorm(module: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
-        print(f"recon: torch.compile of the {name} failed ({type(exc).__name__}: {exc}); running eagerly",
-              file=sys.stderr)
+
+def _sync_bn(module: nn.Module, name: str, differentiated_twice: bool, dist: DistInfo,
+             device: torch.device) -> nn.Module:
+    if not dist.enabled or device.type != "cuda" or not has_batchnorm(module):
         return module
+    if differentiated_twice:
+        if dist.is_main:
+            print(f"recon: the {name} keeps per-process BatchNorm statistics (its R1/GP/path-length "
+                  "penalty needs a double backward, which SyncBatchNorm lacks)", file=sys.stderr)
+        return module
+    return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+
+
+def sync_batchnorm(generator: nn.Module, discriminator: nn.Module | None, cfg: Any, g_regularized: bool,
+                   dist: DistInfo, device: torch.device) -> tuple[nn.Module, nn.Module | None]:
+    """G and D with ``SyncBatchNorm`` where that is possible (see the module docstring).
+
+    ``g_regularized``: G has a lazy regularizer (path length) that differentiates it twice;
+    D is differentiated twice when R1 or the WGAN gradient penalty is on.
+    """
+    from recon.losses import ADVERSARIAL_LOSSES
+
+    generator = _sync_bn(generator, "generator", g_regularized, dist, device)
+    if discriminator is not None:
+        loss = cfg.loss
+        penalty = loss.r1_gamma > 0 or (ADVERSARIAL_LOSSES[loss.gan_type].gradient_penalty and loss.gp_weight > 0)
+        discriminator = _sync_bn(discriminator, "discriminator", penalty, dist, device)
+    return generator, discriminator
+
+
+def _ddp(module: nn.Module, device: torch.device) -> nn.Module:
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    kwargs: dict[str, Any] = {"device_ids": [device.index] if device.type == "cuda" else None,
+                              "find_unused_parameters": False}
+    # No buffer broadcast on each forward (several forwards per step; BN statistics of the
+    # local batch). Newer PyTorch renames the switch.
+    if "forward_sync_buffers" in inspect.signature(DDP.__init__).parameters:
+        kwargs["forward_sync_buffers"] = False
+    else:
+        kwargs["broadcast_buffers"] = False
+    return DDP(module, **kwargs)
+
+
+@dataclass
+class TrainModules:
+    """The modules the phases call.
+
+    ``generator``/``discriminator``: DDP-wrapped (and compiled) for the main passes;
+    ``*_eager``: the same DDP wrappers uncompiled, for passes with a double backward;
+    ``discriminator_g``: the bare D (compiled when asked) for the G phase.
+    """
+
+    generator: nn.Module
+    discriminator: nn.Module | None
+    generator_eager: nn.Module
+    discriminator_eager: nn.Module | None
+    discriminator_g: nn.Module | None
+    no_sync: Callable[[nn.Module, bool], ContextManager]
 
 
 def wrap_for_training(generator: nn.Module, discriminator: nn.Module | None, cfg: Any,
-                      dist: DistInfo, device: torch.device
-                      ) -> tuple[nn.Module, nn.Module | None, Callable[[nn.Module, bool], ContextManager]]:
-    """The modules the phases train (compiled and/or DDP-wrapped) plus a ``no_sync`` helper."""
-    gen = maybe_compile(generator, cfg.trainer.compile, "generator")
-    disc = maybe_compile(discriminator, cfg.trainer.compile, "discriminator") if discriminator is not None else None
-    if dist.enabled:
-        from torch.nn.parallel import DistributedDataParallel as DDP
+                      dist: DistInfo, device: torch.device) -> TrainModules:
+    """DDP-wrap (``dist.enabled``) and compile (``trainer.compile``) the networks."""
+    init_process_group(dist, device)
+    gen_e = _ddp(generator, device) if dist.enabled else generator
+    disc_e = _ddp(discriminator, device) if dist.enabled and discriminator is not None else discriminator
+    on = bool(cfg.trainer.compile)
+    return TrainModules(
+        generator=maybe_compile(gen_e, on, "generator"),
+        discriminator=maybe_compile(disc_e, on, "discriminator"),
+        generator_eager=gen_e, discriminator_eager=disc_e,
+        discriminator_g=maybe_compile(discriminator, on, "discriminator (generator phase)"),
+        no_sync=_no_sync,
+    )
 
-        init_process_group(dist, device)
-        ids = [device.index] if device.type == "cuda" else None
-        gen = DDP(gen, device_ids=ids, broadcast_buffers=False)
-        if disc is not None:
-            disc = DDP(disc, device_ids=ids, broadcast_buffers=False)
-    return gen, disc, _no_sync
+
+def any_rank(flag: bool, dist: DistInfo, device: torch.device) -> bool:
+    """True when ``flag`` is true on any process (every process must call it)."""
+    if not dist.enabled:
+        return bool(flag)
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    _tdist().all_reduce(value, op=_tdist().ReduceOp.MAX)
+    return bool(value.item() > 0)
 
 
 def reduce_logs(logs: dict[str, float], dist: DistInfo, device: torch.device) -> dict[str, float]:
-    """Average logged scalars over ranks (img/s is summed: it is a throughput)."""
+    """Average logged scalars over ranks.
+
+    ``img_per_s`` is averaged too: every rank already measures the *global* throughput
+    (global batch / wall time of a step).
+    """
     if not dist.enabled:
         return logs
-    import torch.distributed as tdist
-
     keys = sorted(logs)
     values = torch.tensor([float(logs[k]) for k in keys], device=device, dtype=torch.float64)
-    tdist.all_reduce(values)
-    return {k: (v if k == "img_per_s" else v / dist.world_size) for k, v in zip(keys, values.tolist())}
+    _tdist().all_reduce(values)
+    return {k: v / dist.world_size for k, v in zip(keys, values.tolist())}
+
+
+@torch.no_grad()
+def broadcast_buffers(module: nn.Module, dist: DistInfo) -> None:
+    """Copy rank 0's buffers (e.g. BatchNorm running statistics) to every rank."""
+    if not dist.enabled:
+        return
+    for buffer in module.buffers():
+        _tdist().broadcast(buffer, src=0)
+
+
+# -- sharded evaluation -----------------------------------------------------------------
+def rank_and_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the initialised process group, ``(0, 1)`` without one."""
+    if not is_initialized():
+        return 0, 1
+    return _tdist().get_rank(), _tdist().get_world_size()
+
+
+def shard_range(n: int) -> range:
+    """This process's contiguous share of ``range(n)`` (all of it without a process group)."""
+    rank, world = rank_and_world()
+    return range(n * rank // world, n * (rank + 1) // world)
+
+
+def gather_to_main(obj: Any) -> list[Any] | None:
+    """Every rank's ``obj`` (picklable), in rank order, on rank 0; ``None`` elsewhere."""
+    rank, world = rank_and_world()
+    if world == 1:
+        return [obj]
+    out = [None] * world if rank == 0 else None
+    _tdist().gather_object(obj, out, dst=0, group=_OBJECT_GROUP)
+    return out
+
+
+def broadcast_from_main(obj: Any) -> Any:
+    """Rank 0's ``obj`` on every rank."""
+    rank, world = rank_and_world()
+    if world == 1:
+        return obj
+    box = [obj if rank == 0 else None]
+    _tdist().broadcast_object_list(box, src=0, group=_OBJECT_GROUP)
+    return box[0]

@@ -43,7 +43,14 @@ def resolve_device(name: str, dist: DistInfo | None = None) -> torch.device:
         if not torch.cuda.is_available():
             raise UsageError("--device cuda was asked for but no CUDA GPU is available (use --device cpu)")
         if name == "cuda":
-            return torch.device("cuda", dist.local_rank % max(1, torch.cuda.device_count()))
+            count = torch.cuda.device_count()
+            if dist.local_rank >= count:
+                raise UsageError(f"LOCAL_RANK={dist.local_rank} but only {count} CUDA device(s) are visible: "
+                                 f"start at most {count} processes per node (torchrun --nproc_per_node {count})")
+            return torch.device("cuda", dist.local_rank)
+        if dist.enabled:
+            raise UsageError(f"--device {name} under torchrun: use --device cuda (process LOCAL_RANK takes "
+                             "cuda:LOCAL_RANK; restrict GPUs with CUDA_VISIBLE_DEVICES)")
         return torch.device(name)
     if name == "cpu":
         return torch.device("cpu")
@@ -55,6 +62,17 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+
+
+def decorrelate_ranks(seed: int, step: int, dist: DistInfo) -> None:
+    """Give every rank but 0 its own global RNG streams, derived from (seed, step, rank).
+
+    All ranks are seeded alike so that they build identical networks; afterwards draws from
+    the global RNGs (e.g. a regularizer's ``torch.randn``) must differ between ranks or they
+    would all use the same noise. Rank 0 keeps its stream, so a 1-process run is unchanged.
+    """
+    if dist.rank > 0:
+        seed_everything((seed * 1_000_003 + step * 7_919 + dist.rank * 104_729) % (2**63 - 1))
 
 
 def step_generator(seed: int, step: int, rank: int, device: torch.device) -> torch.Generator:

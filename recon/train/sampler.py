@@ -5,6 +5,12 @@ the global batch). Rank ``r`` of ``W`` takes the contiguous chunk ``[r*B/W, (r+1
 splits it into ``grad_accum`` micro-batches. Together with a dataset whose item ``i`` depends
 only on (seed, i), this makes training independent of the number of processes, workers
 and restarts: a 2-rank run sees the same global batches as a 1-rank run.
+
+This replaces ``torch.utils.data.DistributedSampler``: its per-epoch permutation is split
+by rank (``indices[rank::world]``), so the samples of a step depend on the world size and a
+checkpoint could not resume with another number of processes on the same data. Training
+datasets here are indexed by a global sample counter (item ``i`` is a pure function of
+``(seed, i)``), which plays the role of the per-epoch seed.
 """
 
 from __future__ import annotations
