@@ -29,3 +29,7 @@ class CheckpointError(UsageError):
 
 class WeightsUnavailableError(UsageError):
     """Pretrained weights (LPIPS backbone, Inception) that are not on this machine."""
+
+
+class PluginError(ReconError):
+    """A plugin failed while building something it registered (exit 1, one line)."""

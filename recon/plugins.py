@@ -18,6 +18,7 @@ from typing import Any
 import pluggy
 
 from recon import hookspecs
+from recon.errors import PluginError, UsageError
 from recon.registry import Entry, Registry
 
 ENTRY_POINT_GROUP = "recon"
@@ -82,7 +83,12 @@ class PluginSystem:
     def load_entry_points(self) -> None:
         """Import every entry point of the group, one at a time, recording failures."""
         blocked = disabled_plugins()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        # recon's own plugins load first, so a third-party plugin cannot shadow a built-in name.
+        def order(ep: metadata.EntryPoint) -> tuple[bool, str]:
+            dist = getattr(ep, "dist", None)
+            return (dist is None or dist.metadata["Name"] != "recon", ep.name)
+
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=order):
             dist = getattr(ep, "dist", None)
             info = PluginInfo(
                 name=ep.name,
@@ -131,6 +137,7 @@ class PluginSystem:
             try:
                 impl.function(register=register)
                 registry = self.registries[kind]
+                registry.check_new(staged)  # all or nothing: a clash registers none of them
                 for entry in staged:
                     registry.add(entry)
                     info.registered.setdefault(kind, []).append(entry.name)
@@ -161,5 +168,16 @@ def get_plugin_system(reload: bool = False) -> PluginSystem:
 
 
 def get_task(name: str) -> Any:
-    """Build the task called ``name`` (UsageError with the valid names when unknown)."""
-    return get_plugin_system().tasks.build(name)
+    """Build the task called ``name``.
+
+    Raises:
+        UsageError: unknown name (with the valid names and the closest match).
+        PluginError: the plugin's factory raised; one line naming the plugin.
+    """
+    entry = get_plugin_system().tasks.get(name)
+    try:
+        return entry.factory()
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported as such
+        raise PluginError(f"task '{name}' of plugin '{entry.plugin}' failed to build: {_error_line(exc)}") from exc

@@ -45,6 +45,17 @@ class Registry:
             raise ValueError(f"{self.kind[:-1]} '{entry.name}' is already registered by plugin '{owner}'")
         self._entries[entry.name] = entry
 
+    def check_new(self, entries: list[Entry]) -> None:
+        """Raise ValueError when any of ``entries`` clashes with a registered name or another."""
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.name in self._entries:
+                owner = self._entries[entry.name].plugin
+                raise ValueError(f"{self.kind[:-1]} '{entry.name}' is already registered by plugin '{owner}'")
+            if entry.name in seen:
+                raise ValueError(f"{self.kind[:-1]} '{entry.name}' is registered twice")
+            seen.add(entry.name)
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 

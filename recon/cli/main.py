@@ -1,7 +1,8 @@
 """Entry point of the ``recon`` command: argument parsing and the exit-code policy.
 
 Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, no traceback);
-1 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
+1 an internal error; 3 a run stopped on a fault (diverged, disk full) with its last
+checkpoint intact; 130/143 interrupted by SIGINT/SIGTERM (see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -90,26 +91,38 @@ def dispatch(args: argparse.Namespace) -> int:
     return cmd_list(args) if args.command == "list" else cmd_plugins(args)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message on one line (a wrapped library message may hold newlines and tabs)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    from recon.train.signals import exit_on_sigterm
+
     try:
-        return dispatch(args)
+        with exit_on_sigterm():
+            return dispatch(args)
     except UsageError as exc:
-        print(f"recon: error: {exc}", file=sys.stderr)
+        print(f"recon: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("recon: interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", 2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         from recon.errors import ReconError
+        from recon.train.faults import EXIT_FAULT, is_storage_error, storage_message
 
         if isinstance(exc, ReconError):
-            print(f"recon: error: {exc}", file=sys.stderr)
-            return 1
+            print(f"recon: {getattr(exc, 'prefix', 'error: ')}{_one_line(exc)}", file=sys.stderr)
+            return getattr(exc, "exit_code", 1)
+        if is_storage_error(exc):
+            print(f"recon: error: {storage_message(exc)}", file=sys.stderr)
+            return EXIT_FAULT
         import traceback
 
         traceback.print_exc()

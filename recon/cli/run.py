@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -22,11 +23,11 @@ def check_writable(path: Path) -> None:
             if not parent.is_dir():
                 raise UsageError(f"--out {path}: {parent} is a file, not a directory")
             break
-    probe = path / f".recon-write-test-{os.getpid()}"
+    probe = path / f".recon-write-test-{socket.gethostname()}-{os.getpid()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"")
-        probe.unlink()
+        probe.unlink(missing_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {path} is not writable ({exc.strerror or type(exc).__name__})") from None
 
@@ -48,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ckpt_dir = run_dir / "checkpoints"
         if not (ckpt_dir / LAST).exists() and not (ckpt_dir / "prev.pt").exists():
             raise UsageError(f"--resume: no checkpoint in {ckpt_dir}")
-        state = load_latest(ckpt_dir, task.name)
+        state = load_latest(ckpt_dir, task.name, on_fallback=lambda m: print(f"recon: warning: {m}", file=sys.stderr))
         cfg = config_from_dict(task, state["config"])
         cfg.apply_overrides(args.overrides)
         if args.device:
@@ -63,6 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not data.exists():
             raise UsageError(f"--data {data}: no such file or directory")
         cfg.data.source = str(data.resolve())
+    from recon.train.config_checks import check_config
+
+    check_config(cfg)
     check_writable(run_dir)
 
     from recon.train.lock import RunLock

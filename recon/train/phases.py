@@ -30,16 +30,22 @@ class PhaseContext:
     device: torch.device
     generator: nn.Module  # the module trained (possibly DDP-wrapped or compiled)
     discriminator: nn.Module | None  # idem
-    discriminator_raw: nn.Module | None  # the bare module, used in the G phase
+    discriminator_raw: nn.Module | None  # the bare module (maybe compiled), used in the G phase
     adversarial: AdversarialLoss
     augment: nn.Module | None = None
     g_regularizer: nn.Module | None = None
     perceptual_fn: Callable[[Tensor, Tensor], Tensor] | None = None
     no_sync: Callable[[nn.Module, bool], ContextManager] = field(
         default=lambda module, last: contextlib.nullcontext())
+    # uncompiled (DDP-wrapped) modules for passes with a double backward (R1, GP, path length)
+    generator_eager: nn.Module | None = None
+    discriminator_eager: nn.Module | None = None
+    # True when a flag is true on any process, so every rank takes the same NaN decision
+    any_rank: Callable[[bool], bool] = bool
 
-    def autocast(self) -> ContextManager:
-        return autocast(self.device, self.cfg.trainer.precision)
+    def autocast(self, enabled: bool = True) -> ContextManager:
+        """The run's autocast; ``enabled=False`` forces fp32 (penalty passes)."""
+        return autocast(self.device, self.cfg.trainer.precision, enabled)
 
 
 def grads_finite(params: list[Tensor]) -> bool:
@@ -51,12 +57,19 @@ def grads_finite(params: list[Tensor]) -> bool:
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                   params: list[Tensor], grad_clip: float) -> bool:
-    """Unscale, check, clip and step. Returns False (and skips the step) on non-finite grads.
+                   params: list[Tensor], grad_clip: float, loss_finite: bool = True) -> bool:
+    """Unscale, check, clip and step. Returns False (and skips the step) on a non-finite
+    loss or non-finite gradients (an Inf target under L1 gives finite +-1 gradients, so
+    the loss is checked too).
 
     With fp16 the scaler already skips steps with inf gradients and lowers its scale; that
     is normal loss-scaling behaviour and is not reported as a fault.
     """
+    if not loss_finite:
+        optimizer.zero_grad(set_to_none=True)
+        if scaler.is_enabled():
+            scaler.update()
+        return False
     if scaler.is_enabled():
         scaler.unscale_(optimizer)
         if grad_clip > 0:
@@ -87,6 +100,8 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
     reg_due = step % max(1, loss_cfg.reg_interval) == 0
     use_r1 = reg_due and loss_cfg.r1_gamma > 0
     use_gp = reg_due and ctx.adversarial.gradient_penalty and loss_cfg.gp_weight > 0
+    if (use_r1 or use_gp) and ctx.discriminator_eager is not None:
+        D = ctx.discriminator_eager  # compiled graphs have no double backward
     optimizer.zero_grad(set_to_none=True)
     totals: dict[str, float] = {}
     real_logits_all = []
@@ -100,8 +115,9 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                 real = real.requires_grad_(True)
             real_in = _augment(ctx, ctx.task.discriminator_input(batch, real))
             fake_in = _augment(ctx, ctx.task.discriminator_input(batch, fake.detach()))
-            with ctx.autocast():
+            with ctx.autocast(enabled=not use_r1):  # R1 differentiates this pass: fp32
                 real_logits = D(real_in)
+            with ctx.autocast():
                 fake_logits = D(fake_in)
             loss = ctx.adversarial.d_loss(real_logits.float(), fake_logits.float())
             parts = {"d_loss": loss.detach()}
@@ -119,11 +135,12 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                 totals[key] = totals.get(key, 0.0) + float(value) / len(batches)
             totals["d_real"] = totals.get("d_real", 0.0) + float(real_logits.detach().float().mean()) / len(batches)
             totals["d_fake"] = totals.get("d_fake", 0.0) + float(fake_logits.detach().float().mean()) / len(batches)
+    loss_ok = not ctx.any_rank(not math.isfinite(totals["d_loss"]))  # every rank decides alike
     ok = optimizer_step(optimizer, scaler, [p for p in D.parameters() if p.requires_grad],
-                        ctx.cfg.trainer.grad_clip)
+                        ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
     if ctx.augment is not None and hasattr(ctx.augment, "update"):
         ctx.augment.update(torch.cat([r.flatten() for r in real_logits_all]))
-    if not ok or not math.isfinite(totals["d_loss"]):
+    if ctx.any_rank(not ok):
         totals["nonfinite"] = 1.0
     return totals
 
@@ -156,7 +173,8 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                             real_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, real))).detach().float()
                     terms["g_adv"] = loss_cfg.adversarial * ctx.adversarial.g_loss(fake_logits.float(), real_logits)
                 if reg_due:
-                    terms["g_reg"] = ctx.g_regularizer(ctx.generator, batch) * loss_cfg.reg_interval
+                    terms["g_reg"] = ctx.g_regularizer(ctx.generator_eager or ctx.generator,
+                                                       batch) * loss_cfg.reg_interval
                 loss = sum(terms.values()) if terms else fake.sum() * 0
                 scaler.scale(loss / len(batches)).backward()
             totals["g_loss"] = totals.get("g_loss", 0.0) + float(loss.detach()) / len(batches)
@@ -165,8 +183,9 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
     finally:
         if D is not None:
             D.requires_grad_(True)
+    loss_ok = not ctx.any_rank(not math.isfinite(totals["g_loss"]))
     ok = optimizer_step(optimizer, scaler, [p for p in ctx.generator.parameters() if p.requires_grad],
-                        ctx.cfg.trainer.grad_clip)
-    if not ok or not math.isfinite(totals["g_loss"]):
+                        ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
+    if ctx.any_rank(not ok):
         totals["nonfinite"] = 1.0
     return totals

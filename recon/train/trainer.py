@@ -10,6 +10,7 @@ continues exactly where it stopped.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,21 +20,25 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from recon import __version__
-from recon.errors import ConfigError, ReconError
+from recon.errors import CheckpointError, ConfigError
 from recon.losses import ADVERSARIAL_LOSSES
 from recon.train import checkpoint as ckpt
+from recon.train import nonfinite
+from recon.train.config_checks import check_config
 from recon.train.ema import EMA
+from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
 from recon.train.logger import Progress, RunLogger
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
-from recon.train.precision import make_scaler
-from recon.train.runtime import (DistInfo, capture_rng, resolve_device, restore_rng,
+from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
+                                     wrap_for_training)
+from recon.train.precision import check_precision, make_scaler
+from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
                                  seed_everything, step_generator)
 from recon.train.samples import save_grid
 from recon.train.sampler import StepBatchSampler
+from recon.train.signals import GracefulStop
 
-
-class TrainingDiverged(ReconError):
-    """Non-finite losses or gradients that the NaN policy could not recover from."""
+__all__ = ["Trainer", "TrainingDiverged"]
 
 
 class Trainer:
@@ -57,8 +62,11 @@ class Trainer:
                 f"({self.dist.world_size} x {tcfg.grad_accum})")
         if cfg.loss.gan_type not in ADVERSARIAL_LOSSES:
             raise ConfigError(f"unknown loss.gan_type '{cfg.loss.gan_type}'; valid: {', '.join(ADVERSARIAL_LOSSES)}")
+        check_config(cfg)
         task.validate(cfg)
-        seed_everything(cfg.seed)
+        check_precision(self.device, tcfg.precision)
+        init_process_group(self.dist, self.device)
+        seed_everything(cfg.seed)  # the same on every rank: identical initial networks
         self.step = 0
         self.rollbacks = 0
         self._build_networks()
@@ -66,6 +74,7 @@ class Trainer:
         self.train_set = task.build_dataset(cfg, "train")
         if resume_state is not None:
             self.load_state(resume_state)
+        decorrelate_ranks(cfg.seed, self.step, self.dist)
         self.ctx = self._phase_context()
 
     # -- construction ---------------------------------------------------------------------
@@ -78,11 +87,13 @@ class Trainer:
             self.generator = self.generator.to(memory_format=torch.channels_last)
             if self.discriminator is not None:
                 self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
+        g_reg = self.task.generator_regularizer(cfg)
+        self.g_regularizer = g_reg.to(device) if g_reg is not None else None
+        self.generator, self.discriminator = sync_batchnorm(self.generator, self.discriminator, cfg,
+                                                            g_reg is not None, self.dist, device)
         self.ema = EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start) if cfg.trainer.ema_decay > 0 else None
         augment = self.task.build_augment(cfg)
         self.augment = augment.to(device) if augment is not None else None
-        g_reg = self.task.generator_regularizer(cfg)
-        self.g_regularizer = g_reg.to(device) if g_reg is not None else None
         self.perceptual_fn = None
         if cfg.loss.perceptual > 0:
             from recon.metrics import LPIPS
@@ -108,14 +119,15 @@ class Trainer:
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
     def _phase_context(self) -> PhaseContext:
-        from recon.train.distributed import wrap_for_training
-
-        gen, disc, no_sync = wrap_for_training(self.generator, self.discriminator, self.cfg, self.dist, self.device)
+        mods = wrap_for_training(self.generator, self.discriminator, self.cfg, self.dist, self.device)
         return PhaseContext(
-            task=self.task, cfg=self.cfg, device=self.device, generator=gen, discriminator=disc,
-            discriminator_raw=self.discriminator, adversarial=ADVERSARIAL_LOSSES[self.cfg.loss.gan_type],
+            task=self.task, cfg=self.cfg, device=self.device, generator=mods.generator,
+            discriminator=mods.discriminator, discriminator_raw=mods.discriminator_g,
+            adversarial=ADVERSARIAL_LOSSES[self.cfg.loss.gan_type],
             augment=self.augment, g_regularizer=self.g_regularizer, perceptual_fn=self.perceptual_fn,
-            no_sync=no_sync,
+            no_sync=mods.no_sync, generator_eager=mods.generator_eager,
+            discriminator_eager=mods.discriminator_eager,
+            any_rank=lambda flag: any_rank(flag, self.dist, self.device),
         )
 
     # -- state ----------------------------------------------------------------------------
@@ -147,6 +159,18 @@ class Trainer:
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
+        """Restore everything :meth:`state_dict` saved; a mismatch is a CheckpointError."""
+        try:
+            self._apply_state(state)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise CheckpointError(
+                f"checkpoint of step {state.get('step')} does not fit this run's {self.task.name} networks/optimizers "
+                f"({type(exc).__name__}: {detail}); was --set used to change model.* or trainer.* on --resume?"
+            ) from None
+        self._saved_step = self.step  # the checkpoint just loaded holds this step
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
         self.generator.load_state_dict(state["nets"]["generator"])
         self.opt_g.load_state_dict(state["optim"]["generator"])
         if self.discriminator is not None:
@@ -169,9 +193,18 @@ class Trainer:
         self.step = int(state["step"])
 
     def save(self) -> Path | None:
+        """Checkpoint the current step atomically (main process); never over a good one with NaN weights."""
         if not self.dist.is_main:
+            self._saved_step = self.step
             return None
-        return ckpt.save_checkpoint(self.state_dict(), self.run_dir / "checkpoints" / ckpt.LAST)
+        state = self.state_dict()
+        if not ckpt.weights_finite(state):
+            print(f"recon: warning: non-finite weights at step {self.step}; checkpoint not written, "
+                  "the last good one is kept", file=sys.stderr)
+            return None
+        path = ckpt.save_checkpoint(state, self.run_dir / "checkpoints" / ckpt.LAST)
+        self._saved_step = self.step
+        return path
 
     @property
     def eval_generator(self) -> nn.Module:
@@ -227,12 +260,20 @@ class Trainer:
         batches_iter = self._loader()
         images_per_step = t.batch_size
         window_start, window_images = time.perf_counter(), 0
+        stop = GracefulStop().__enter__()  # SIGINT/SIGTERM: finish the step, checkpoint, exit
         try:
             while self.step < t.max_steps:
+                if stop.should_stop(self.dist, self.device):
+                    self._interrupted(stop)
                 batches = [self._to_device(next(batches_iter)) for _ in range(t.grad_accum)]
+                buffers = nonfinite.snapshot_buffers(self) if t.nan_policy == "skip" else None
                 logs = self.train_step(batches)
                 if logs.pop("nonfinite", 0.0):
-                    batches_iter = self._handle_nonfinite(logs, progress) or batches_iter
+                    rewound = self._handle_nonfinite(logs, progress, buffers)
+                    if rewound is not None:  # rolled back: replay from the checkpoint's step
+                        batches_iter = rewound
+                        logger.close()
+                        logger = RunLogger(self.run_dir, enabled=main, resume_step=self.step)
                     continue
                 self.step += 1
                 window_images += images_per_step
@@ -246,9 +287,12 @@ class Trainer:
                     window_start, window_images = time.perf_counter(), 0
                 progress.update(1, {})
                 self._periodic(logger, progress)
-            if main and (self.step % t.checkpoint_every != 0):
+            if getattr(self, "_saved_step", None) != self.step:
                 self.save()
+            if stop.should_stop(self.dist, self.device):
+                self._interrupted(stop)
         finally:
+            stop.__exit__(None, None, None)
             progress.close()
         result = self.evaluate("test")
         if main:
@@ -273,35 +317,17 @@ class Trainer:
 
         return reduce_logs(logs, self.dist, self.device)
 
-    def _handle_nonfinite(self, logs: dict[str, float], progress: Progress) -> Any:
-        """Apply ``trainer.nan_policy`` after a step with NaN/Inf losses or gradients."""
-        t = self.cfg.trainer
-        bad = ", ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float))
-        where = f"non-finite loss or gradient at step {self.step} ({bad})"
-        if t.nan_policy == "stop":
-            raise TrainingDiverged(f"{where}; stopping (trainer.nan_policy=stop)")
-        self.rollbacks += 1
-        if self.rollbacks > t.max_rollbacks:
-            raise TrainingDiverged(f"{where}; gave up after {t.max_rollbacks} recoveries")
-        if t.nan_policy == "rollback":
-            last = self.run_dir / "checkpoints" / ckpt.LAST
-            if last.exists():
-                rollbacks = self.rollbacks
-                self.load_state(ckpt.load_latest(last.parent, self.task.name))
-                self.rollbacks = rollbacks
-                self._scale_lr(0.5)
-                progress.write(f"recon: {where}; rolled back to step {self.step}, learning rate halved")
-                return self._loader()
-        self.step += 1  # skip: the optimizers already skipped this step
-        self._scale_lr(0.5)
-        progress.write(f"recon: {where}; step skipped, learning rate halved")
-        return None
+    def _handle_nonfinite(self, logs: dict[str, float], progress: Progress, buffers: list | None = None) -> Any:
+        """Apply ``trainer.nan_policy`` (see :mod:`recon.train.nonfinite`); a new iterator after a rollback."""
+        return nonfinite.recover(self, logs, progress, buffers)
 
-    def _scale_lr(self, factor: float) -> None:
-        for opt in (self.opt_g, self.opt_d):
-            if opt is not None:
-                for group in opt.param_groups:
-                    group["lr"] *= factor
+    def _interrupted(self, stop: GracefulStop) -> None:
+        """Checkpoint the finished step (unless just saved) and raise RunInterrupted."""
+        if getattr(self, "_saved_step", None) != self.step:
+            self.save()
+        raise RunInterrupted(f"interrupted by {stop.name} at step {self.step}; checkpoint saved in "
+                             f"{self.run_dir / 'checkpoints'}; resume with: "
+                             f"{resume_command(self.task.name, self.run_dir)}", stop.signum or 2)
 
     # -- evaluation and samples -----------------------------------------------------------
     def evaluate(self, split: str) -> dict[str, Any]:
@@ -312,6 +338,7 @@ class Trainer:
             other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
             extra[comparison_name(other_cfg)] = other
         model = self.eval_generator
+        broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
         result = self.task.evaluate(self.cfg, model, split, self.device, extra)
         model.train(was_training)
