@@ -33,18 +33,25 @@ def register_losses(register: Any) -> None:
 
 @hookimpl
 def register_data_sources(register: Any) -> None:
-    def mni152(**kwargs: Any) -> Any:
+    def mni152(*args: Any, **kwargs: Any) -> Any:
         from recon.data.sources import mni152 as load
 
-        return load(**kwargs)
+        return load(*args, **kwargs)
 
     def natural(**kwargs: Any) -> Any:
         from recon.data.sources import natural_images
 
         return natural_images()
 
-    register("mni152", mni152, description="MNI ICBM152 2009 T1 template (nilearn, 1 mm)")
+    def faces(**kwargs: Any) -> Any:
+        from recon.data.sources import faces as load
+
+        return load()
+
+    register("mni152", mni152, description="MNI ICBM152 2009a brain (nilearn, 1 mm): real T1, simulated "
+             "T2/PD (mni152:t2, mni152:pd)")
     register("natural", natural, description="photographs shipped by scikit-image and scikit-learn")
+    register("faces", faces, description="200 gray 25x25 faces (scikit-image lfw_subset), limited-data generation")
 
 
 @hookimpl

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from recon.config import DataConfig, ModelConfig
+from recon.config import ModelConfig
+from recon.data.options import FileDataConfig
 
 
 @dataclass
 class SRModelConfig(ModelConfig):
-    """SRResNet generator and SRGAN (VGG-style) discriminator sizes."""
+    """SRResNet generator and SRGAN (VGG-style) discriminator sizes.
 
+    ``spatial_dims=3``: the 3D variant (Conv3d SRResNet with voxel-shuffle upsampling and a
+    3D VGG-style discriminator, as in Sanchez & Vilaplana 2018) trained on 3D patches.
+    """
+
+    spatial_dims: int = 2
     channels: int = 64
     blocks: int = 16
     norm: Literal["batch", "none"] = "batch"
@@ -24,7 +30,7 @@ class SRModelConfig(ModelConfig):
 
 
 @dataclass
-class SRDataConfig(DataConfig):
+class SRDataConfig(FileDataConfig):
     """Source, degradation and sampling of SR training pairs."""
 
     source: str = "mni152"

@@ -70,8 +70,8 @@ def bicubic_downsample(images: Tensor, scale: int) -> Tensor:
 def kspace_truncate(images: Tensor, scale: int) -> Tensor:
     """Keep the central ``1/scale`` of the centred orthonormal 2D k-space; magnitude image.
 
-    The result is multiplied by ``scale`` so intensities keep their range (the orthonormal
-    transform on a grid ``scale^2`` times smaller divides amplitudes by ``scale``).
+    The result is divided by ``scale`` so intensities keep their range (the orthonormal
+    inverse transform on a grid ``scale^2`` times smaller multiplies amplitudes by ``scale``).
     """
     h, w = images.shape[-2:]
     kspace = torch.fft.fftshift(torch.fft.fft2(torch.fft.ifftshift(images.float(), dim=(-2, -1)), norm="ortho"),
@@ -81,7 +81,7 @@ def kspace_truncate(images: Tensor, scale: int) -> Tensor:
     center = kspace[..., top:top + lh, left:left + lw]
     low = torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(center, dim=(-2, -1)), norm="ortho"),
                              dim=(-2, -1))
-    return (low.abs() * scale).to(images.dtype)
+    return (low.abs() / scale).to(images.dtype)
 
 
 @_batched
@@ -102,7 +102,7 @@ def kspace_zero_pad(images: Tensor, scale: int) -> Tensor:
     padded[..., top:top + h, left:left + w] = kspace
     high = torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(padded, dim=(-2, -1)), norm="ortho"),
                               dim=(-2, -1))
-    return (high.abs() / scale).to(images.dtype)
+    return (high.abs() * scale).to(images.dtype)
 
 
 def degrade(images: Tensor, kind: str, scale: int, sigma: float = 1.0) -> Tensor:

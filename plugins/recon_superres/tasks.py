@@ -16,7 +16,9 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.data.augmentation import build_augmentation
 from recon.data.images2d import ImageSpec, load_split_images
+from recon.data.options import augment_spec, image_spec
 from recon.data.patches import RandomPatchDataset, sample_generator
 from recon.errors import ConfigError, DataError
 from recon.task import Task
@@ -63,13 +65,21 @@ class SuperResolutionTask(Task):
             raise ConfigError(f"data.scale must be 2, 3, 4 or 8, got {d.scale}")
         if d.patch_size % d.scale:
             raise ConfigError(f"data.patch_size={d.patch_size} must be a multiple of data.scale={d.scale}")
+        if cfg.model.spatial_dims not in (2, 3):
+            raise ConfigError(f"model.spatial_dims must be 2 or 3, got {cfg.model.spatial_dims}")
+        if self.is_3d(cfg):
+            from recon_superres.volumetric import validate_3d
+
+            validate_3d(cfg, self.channels)
+        self._axis = cfg.data.axis  # visualize() has no cfg: the slice axis of 3D samples
+
+    @staticmethod
+    def is_3d(cfg: Any) -> bool:
+        return cfg.model.spatial_dims == 3
 
     # -- data -----------------------------------------------------------------------------
     def image_spec(self, cfg: Any) -> ImageSpec:
-        d = cfg.data
-        return ImageSpec(source=d.source, axis=d.axis, multiple=d.scale, min_foreground=d.min_foreground,
-                         val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
-                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=self.channels)
+        return image_spec(cfg, channels=self.channels, multiple=cfg.data.scale)
 
     def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
         d = cfg.data
@@ -82,6 +92,10 @@ class SuperResolutionTask(Task):
         return pair
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
+        if self.is_3d(cfg):
+            from recon_superres.volumetric import build_dataset_3d
+
+            return build_dataset_3d(self, cfg, split)
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":
             return EvalDataset(images, self.make_pair(cfg), cfg.data.eval_crop)
@@ -92,22 +106,36 @@ class SuperResolutionTask(Task):
                             f"({small[0][1][-2]}x{small[0][1][-1]} < {size}x{size}); "
                             f"lower data.patch_size")
         tensors = [torch.from_numpy(a) for _, a in images]
-        return RandomPatchDataset(tensors, size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment)
+        return RandomPatchDataset(tensors, size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment,
+                                  augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- networks -------------------------------------------------------------------------
     def build_generator(self, cfg: Any) -> nn.Module:
         m = cfg.model
+        if self.is_3d(cfg):
+            from recon_superres.networks3d import SRResNet3d
+
+            return SRResNet3d(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual,
+                              m.res_scale)
         return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
         from recon.nets import VGGStyleDiscriminator
 
         m = cfg.model
+        if self.is_3d(cfg):
+            from recon_superres.networks3d import VGGStyleDiscriminator3d
+
+            return VGGStyleDiscriminator3d(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
         return VGGStyleDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
 
     # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
         scale = cfg.data.scale
+        if self.is_3d(cfg):
+            from recon_superres.degradations3d import trilinear_upsample
+
+            return {"trilinear": lambda batch: trilinear_upsample(batch["input"], scale)}
         out = {"bicubic": lambda batch: degradations.bicubic_upsample(batch["input"], scale)}
         if cfg.data.degradation == "kspace":
             out["zero-padded k-space"] = lambda batch: degradations.kspace_zero_pad(batch["input"], scale)
@@ -116,8 +144,27 @@ class SuperResolutionTask(Task):
     def eval_scale(self, cfg: Any) -> int:
         return cfg.data.scale
 
+    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+        if self.is_3d(cfg):
+            from recon_superres.volumetric import evaluate_3d
+
+            return evaluate_3d(self, cfg, generator, split, device, extra_models)
+        return super().evaluate(cfg, generator, split, device, extra_models)
+
+    def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
+        if fake.dim() == 5:  # 3D volumes: the central slice along the slice axis
+            from recon_superres.volumetric import visualize_3d
+
+            return visualize_3d(batch, fake, getattr(self, "_axis", 2))
+        return super().visualize(batch, fake)
+
     def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
+        if self.is_3d(cfg):
+            from recon_superres.volumetric import predict_volume
+
+            return predict_volume(cfg, generator, input_path, output_path, device)
         from recon_superres.predict import predict_file
 
         return predict_file(self, cfg, generator, input_path, output_path, device)

@@ -3,22 +3,23 @@
 One volume is split by slab (train | gap | val | gap | test along the slice axis); several
 files are split by file (subject) with a fixed seed; with ``holdout=False`` every image is
 evaluation data (``recon eval --data``). Volumes become slices along ``axis``; empty slices
-are skipped; images are cropped to a multiple of ``multiple`` (the SR scale).
+are skipped; images are cropped to a multiple of ``multiple`` (the SR scale). The split is
+recorded for ``splits.json`` (:mod:`recon.data.split_record`).
 """
 
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from recon.data.readers import list_data_files, read_any
+from recon.data.collection import LoadedSource, load_source
+from recon.data.preprocess import LoadOptions
 from recon.data.slices import crop_to_multiple, foreground_fraction, nonempty, take_slices
-from recon.data.splits import slab_split, subject_split
-from recon.data.volume import Volume, check_finite, normalize_percentile
+from recon.data.split_plan import SplitPlan, plan_splits
+from recon.data.split_record import record_split
+from recon.data.volume import Volume
 from recon.errors import DataError
 
 
@@ -37,39 +38,21 @@ class ImageSpec:
     holdout: bool = True
     skip_bad: bool = False
     channels: int = 1
+    normalize: str = "auto"  # auto | percentile | zscore | none (user files)
+    orientation: str = "RAS"  # 3D volumes are reoriented to these axis codes ("" keeps them)
+    spacing: tuple[float, ...] = ()  # resample 3D volumes to this voxel size (mm)
+    cache_dir: str = ""  # disk cache of decoded volumes ("" = built-in sources only, ~/.cache/recon)
+    role: str = ""  # the manifest column to read when ``source`` is a CSV/JSON manifest
 
 
-def _source_volumes(spec: ImageSpec) -> list[Volume]:
-    from recon.plugins import get_plugin_system
-
-    sources = get_plugin_system().registries["data_sources"]
-    if spec.source in sources:
-        data = sources.build(spec.source)
-        return list(data) if isinstance(data, (list, tuple)) else [data]
-    path = Path(spec.source)
-    if not path.exists():
-        raise DataError(f"data source '{spec.source}' is neither a registered source "
-                        f"({', '.join(sources.names())}) nor an existing path")
-    volumes, skipped = [], []
-    for file in list_data_files(path):
-        try:
-            volume = read_any(file)
-            check_finite(volume.array, str(file))
-            volumes.append(normalize_percentile(volume))
-        except DataError as exc:
-            if not spec.skip_bad:
-                raise
-            skipped.append(str(exc))
-    if skipped:
-        print(f"recon: skipped {len(skipped)} bad file(s) (data.skip_bad=true):", file=sys.stderr)
-        for line in skipped:
-            print(f"  {line}", file=sys.stderr)
-    if not volumes:
-        raise DataError(f"{path}: no usable images")
-    return volumes
+def load_options(spec: ImageSpec) -> LoadOptions:
+    """The file-preparation options of a spec (shared with :mod:`recon.data.pairs2d`)."""
+    return LoadOptions(normalize=spec.normalize, orientation=spec.orientation, spacing=tuple(spec.spacing),
+                       skip_bad=spec.skip_bad, cache_dir=spec.cache_dir)
 
 
-def _match_channels(array: np.ndarray, channels: int, source: str) -> np.ndarray:
+def match_channels(array: np.ndarray, channels: int, source: str) -> np.ndarray:
+    """``(C, H, W)`` with ``channels`` channels: RGB -> gray by the mean, gray -> RGB by repetition."""
     if array.shape[0] == channels:
         return array
     if channels == 1:
@@ -79,51 +62,71 @@ def _match_channels(array: np.ndarray, channels: int, source: str) -> np.ndarray
     raise DataError(f"{source}: {array.shape[0]} channels, the task expects {channels}")
 
 
-def _to_images(volume: Volume, spec: ImageSpec, indices: range | None = None) -> list[np.ndarray]:
+def check_axis(axis: int) -> None:
+    if not 0 <= axis <= 2:
+        raise DataError(f"data.axis must be 0, 1 or 2, got {axis}")
+
+
+def slice_indices(volume: Volume, spec: ImageSpec, indices: range | None = None) -> list[int]:
+    """Indices along ``spec.axis`` (within ``indices``) whose slice holds enough foreground."""
+    check_axis(spec.axis)
+    n = volume.array.shape[spec.axis + 1]
+    chosen = list(indices if indices is not None else range(n))
+    slices = take_slices(volume.array, spec.axis, chosen)
+    return [i for i, s in zip(chosen, slices) if foreground_fraction(s) >= spec.min_foreground]
+
+
+def to_images(volume: Volume, spec: ImageSpec, indices: list[int] | None = None) -> list[np.ndarray]:
+    """2D ``(C, H, W)`` float32 images of a volume (the given slice indices) or of a 2D image."""
     if volume.spatial_dims == 3:
-        n = volume.array.shape[spec.axis + 1]
-        slices = take_slices(volume.array, spec.axis, indices if indices is not None else range(n))
-        slices = nonempty(slices, spec.min_foreground)
-        images = [s for s in slices]
+        if indices is None:
+            images = list(nonempty(take_slices(volume.array, spec.axis, range(volume.array.shape[spec.axis + 1])),
+                                   spec.min_foreground))
+        else:
+            images = list(take_slices(volume.array, spec.axis, indices)) if indices else []
     else:
         images = [volume.array]
-    out = []
-    for image in images:
-        image = crop_to_multiple(_match_channels(image, spec.channels, volume.source), spec.multiple)
-        out.append(np.ascontiguousarray(image, dtype=np.float32))
-    return out
+    return [np.ascontiguousarray(crop_to_multiple(match_channels(im, spec.channels, volume.source), spec.multiple),
+                                 dtype=np.float32) for im in images]
 
 
-def _foreground_extent(volume: Volume, spec: ImageSpec) -> tuple[int, int]:
+def foreground_extent(volume: Volume, spec: ImageSpec) -> tuple[int, int]:
     """First and last slice index along ``spec.axis`` holding enough foreground."""
-    n = volume.array.shape[spec.axis + 1]
-    slices = take_slices(volume.array, spec.axis, range(n))
-    keep = [i for i in range(n) if foreground_fraction(slices[i]) >= spec.min_foreground]
+    keep = slice_indices(volume, spec)
     if not keep:
         raise DataError(f"{volume.source}: no slice along axis {spec.axis} has foreground")
     return keep[0], keep[-1]
 
 
+def plan_for(loaded: LoadedSource, spec: ImageSpec, reference: list[Volume] | None = None) -> SplitPlan:
+    """The split plan of a loaded source (slab rule for a single 3D volume)."""
+    volumes = reference if reference is not None else loaded.volumes
+    single = len(volumes) == 1 and volumes[0].spatial_dims == 3 and spec.holdout
+    extent = foreground_extent(volumes[0], spec) if single else None
+    return plan_splits(spec.source, loaded.subjects, extent, val_fraction=spec.val_fraction,
+                       test_fraction=spec.test_fraction, gap=spec.gap, seed=spec.seed, holdout=spec.holdout)
+
+
+def record(kind: str, spec: ImageSpec, plan: SplitPlan, loaded: LoadedSource, **extra: object) -> None:
+    """Record the split of ``spec`` for ``splits.json``."""
+    norms = {item: v.norm for item, v in zip(loaded.items, loaded.volumes) if v.norm}
+    info = {"kind": kind, "axis": spec.axis, "seed": spec.seed, "gap": spec.gap,
+            "val_fraction": spec.val_fraction, "test_fraction": spec.test_fraction,
+            "skipped": list(loaded.skipped), "normalization": norms, **extra}
+    record_split(f"{kind}:{spec!r}", plan.record(spec.source, loaded.items, info))
+
+
 @functools.lru_cache(maxsize=16)
 def load_split_images(spec: ImageSpec, split: str) -> tuple[tuple[int, np.ndarray], ...]:
     """``(volume_id, image (C, H, W))`` pairs of ``split`` (``train``, ``val`` or ``test``)."""
-    volumes = _source_volumes(spec)
+    loaded = load_source(spec.source, load_options(spec), spec.role)
+    plan = plan_for(loaded, spec)
+    record("images2d", spec, plan, loaded)
     result: list[tuple[int, np.ndarray]] = []
-    if not spec.holdout:
-        for vid, volume in enumerate(volumes):
-            result += [(vid, im) for im in _to_images(volume, spec)]
-    elif len(volumes) == 1 and volumes[0].spatial_dims == 3:
-        first, last = _foreground_extent(volumes[0], spec)
-        ranges = slab_split(last - first + 1, spec.val_fraction, spec.test_fraction, spec.gap)
-        chosen = range(first + ranges[split].start, first + ranges[split].stop)
-        result = [(0, im) for im in _to_images(volumes[0], spec, chosen)]
-    else:
-        if len(volumes) < 3:
-            raise DataError(f"{spec.source}: need one 3D volume or at least 3 files to make train/val/test splits "
-                            f"(got {len(volumes)}); for evaluation only use `recon eval --data`")
-        chosen = subject_split(len(volumes), spec.val_fraction, spec.test_fraction, spec.seed)[split]
-        for vid in chosen:
-            result += [(vid, im) for im in _to_images(volumes[vid], spec)]
+    for vid in plan.volumes[split]:
+        volume = loaded.volumes[vid]
+        indices = slice_indices(volume, spec, plan.slabs[split]) if plan.method == "slab" else None
+        result += [(vid, im) for im in to_images(volume, spec, indices)]
     if not result:
         raise DataError(f"{spec.source}: the {split} split holds no non-empty images")
     return tuple(result)

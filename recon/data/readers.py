@@ -1,21 +1,33 @@
 """Read and write images and volumes; every failure is a DataError naming the file.
 
-NIfTI goes through MONAI's ``LoadImage`` (nibabel backend, affine kept) and is written with
-MONAI's ``NiftiSaver`` path (``nibabel`` under the hood). 2D images (PNG/JPEG/TIFF) are read
-with Pillow, 8 or 16 bit, gray or RGB, and scaled to [0, 1].
+Formats (dispatch on the name; a folder is a DICOM series):
+
+- NIfTI (``.nii``, ``.nii.gz``): MONAI ``LoadImage`` with the nibabel backend, affine kept.
+- DICOM: a folder per series, sorted by slice position (:mod:`recon.data.dicom`).
+- PNG/JPEG/BMP (Pillow) and TIFF (tifffile): 8 or 16 bit, gray or RGB, scaled by the bit
+  depth to [0, 1] (``norm`` records it). MONAI's ``PILReader`` is not used: it returns
+  ``(W, H)`` arrays and keeps raw integer values, so 8/16-bit scaling would be redone anyway.
+- NumPy ``.npy``/``.npz`` and fastMRI HDF5 reference images (:mod:`recon.data.array_files`).
+
+Writing: NIfTI with nibabel (the affine MONAI read), images with Pillow.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from recon.data.array_files import HDF5_SUFFIXES, NUMPY_SUFFIXES, read_fastmri_image, read_numpy
+from recon.data.dicom import dicom_files, is_dicom_file, read_dicom
 from recon.data.volume import Volume
 from recon.errors import DataError
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+TIFF_SUFFIXES = (".tif", ".tiff")
+KNOWN = "NIfTI, DICOM, PNG/JPEG/TIFF, .npy/.npz or fastMRI .h5"
 
 
 def is_nifti(path: Path) -> bool:
@@ -26,17 +38,32 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def is_array_file(path: Path) -> bool:
+    return path.suffix.lower() in NUMPY_SUFFIXES + HDF5_SUFFIXES
+
+
+def is_data_file(path: Path) -> bool:
+    """A file one of the readers handles (DICOM files are found by suffix or preamble)."""
+    return is_nifti(path) or is_image(path) or is_array_file(path) or is_dicom_file(path)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
 def read_nifti(path: Path) -> Volume:
     """A NIfTI file as a ``(1, X, Y, Z)`` float32 Volume with its affine."""
     from monai.transforms import LoadImage
 
     try:
-        data = LoadImage(image_only=True, reader="NibabelReader", dtype=np.float32)(str(path))
+        with warnings.catch_warnings():  # MONAI probes optional GPU decoders on first use
+            warnings.simplefilter("ignore", UserWarning)
+            loader = LoadImage(image_only=True, reader="NibabelReader", dtype=np.float32)
+        data = loader(str(path))
         array = np.asarray(data, dtype=np.float32)
         affine = np.asarray(data.affine, dtype=np.float64)
     except Exception as exc:  # noqa: BLE001 - nibabel/gzip/monai raise many types
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise DataError(f"{path}: not a readable NIfTI file ({reason})") from None
+        raise DataError(f"{path}: not a readable NIfTI file ({_reason(exc)})") from None
     if array.ndim == 2:
         array = array[None, :, :, None]
     elif array.ndim == 3:
@@ -48,45 +75,92 @@ def read_nifti(path: Path) -> Volume:
     return Volume(array, affine, str(path))
 
 
+def _scale_integer(raw: np.ndarray, path: Path) -> tuple[np.ndarray, dict]:
+    """Integer pixels -> float32 in [0, 1] by bit depth; floats kept as they are."""
+    if raw.dtype == np.uint8 or raw.dtype == bool:
+        return raw.astype(np.float32) / 255.0, {"method": "dtype", "bits": 8, "offset": 0.0, "scale": 255.0}
+    if np.issubdtype(raw.dtype, np.integer):
+        bits = 16 if raw.dtype.itemsize <= 2 or raw.max() > 255 else 8  # Pillow's "I" mode is int32
+        scale = 65535.0 if bits == 16 else 255.0
+        return raw.astype(np.float32) / scale, {"method": "dtype", "bits": bits, "offset": 0.0, "scale": scale}
+    if np.issubdtype(raw.dtype, np.floating):
+        return raw.astype(np.float32), {}
+    raise DataError(f"{path}: unsupported pixel type {raw.dtype}")
+
+
+def _read_tiff(path: Path) -> np.ndarray:
+    import tifffile
+
+    raw = np.asarray(tifffile.imread(str(path)))
+    if raw.ndim == 3 and raw.shape[-1] in (3, 4):
+        return raw[..., :3].transpose(2, 0, 1)
+    if raw.ndim == 2:
+        return raw[None]
+    raise DataError(f"{path}: expected a 2D gray or RGB TIFF, got shape {tuple(raw.shape)}")
+
+
+def _read_pillow(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        if img.mode.startswith("I") or img.mode == "F":
+            return np.asarray(img)[None]
+        if img.mode in ("L", "1", "LA"):
+            return np.asarray(img.convert("L"))[None]
+        return np.asarray(img.convert("RGB")).transpose(2, 0, 1)
+
+
 def read_image(path: Path) -> Volume:
     """A 2D image as ``(C, H, W)`` float32 in [0, 1] (C = 1 gray or 3 RGB)."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
-        with Image.open(path) as img:
-            img.load()
-            mode = img.mode
-            if mode.startswith("I"):  # 16-bit (or 32-bit integer) gray
-                raw = np.asarray(img, dtype=np.float32)
-                array = (raw / (65535.0 if raw.max() > 255 else 255.0))[None]
-            elif mode in ("L", "1", "LA"):
-                array = np.asarray(img.convert("L"), dtype=np.float32)[None] / 255.0
-            else:
-                array = np.asarray(img.convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raw = _read_tiff(path) if path.suffix.lower() in TIFF_SUFFIXES else _read_pillow(path)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL/tifffile raise many types on bad files
         raise DataError(f"{path}: not a readable image ({type(exc).__name__})") from None
-    return Volume(np.ascontiguousarray(array), np.eye(4), str(path))
+    array, norm = _scale_integer(np.asarray(raw), path)
+    return Volume(np.ascontiguousarray(array, dtype=np.float32), np.eye(4), str(path), norm)
 
 
 def read_any(path: Path) -> Volume:
-    """Dispatch on the file name: NIfTI or a 2D image."""
+    """Dispatch on the name: a folder is a DICOM series; files by suffix (or DICOM preamble)."""
+    if path.is_dir():
+        return read_dicom(path)
     if is_nifti(path):
         return read_nifti(path)
     if is_image(path):
         return read_image(path)
-    raise DataError(f"{path}: unsupported file type (expected NIfTI or PNG/JPEG/TIFF)")
+    suffix = path.suffix.lower()
+    if suffix in NUMPY_SUFFIXES:
+        return read_numpy(path)
+    if suffix in HDF5_SUFFIXES:
+        return read_fastmri_image(path)
+    if is_dicom_file(path):
+        return read_dicom(path)
+    raise DataError(f"{path}: unsupported file type (expected {KNOWN})")
 
 
 def list_data_files(root: Path) -> list[Path]:
-    """The readable files under ``root`` (a file or a folder, searched recursively)."""
+    """The readable items under ``root``: files, and folders holding a DICOM series.
+
+    ``root`` may be a file, a DICOM series folder, or a folder searched recursively (each
+    folder with DICOM files in it is one series).
+    """
     if not root.exists():
         raise DataError(f"{root}: no such file or directory")
     if root.is_file():
         return [root]
-    files = sorted(p for p in root.rglob("*") if p.is_file() and (is_nifti(p) or is_image(p)))
-    if not files:
-        raise DataError(f"{root}: no NIfTI or image files found")
-    return files
+    items: list[Path] = []
+    for folder in sorted([root, *(p for p in root.rglob("*") if p.is_dir())]):
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        if dicom_files(folder):
+            items.append(folder)
+            files = [p for p in files if not is_dicom_file(p)]
+        items += [p for p in files if is_nifti(p) or is_image(p) or is_array_file(p)]
+    if not items:
+        raise DataError(f"{root}: no NIfTI or image files found (looked for {KNOWN})")
+    return sorted(items)
 
 
 def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray) -> Path:

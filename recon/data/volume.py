@@ -59,6 +59,30 @@ def normalize_percentile(volume: Volume, low: float = 0.0, high: float = 99.9) -
     return Volume(scaled, volume.affine, volume.source, norm)
 
 
+def normalize_zscore(volume: Volume) -> Volume:
+    """Zero mean, unit variance over the volume (not clipped); recorded like the percentile map."""
+    check_finite(volume.array, volume.source)
+    mean, std = float(volume.array.mean()), float(volume.array.std())
+    scaled = ((volume.array - mean) / std).astype(np.float32)
+    return Volume(scaled, volume.affine, volume.source, {"method": "zscore", "offset": mean, "scale": std})
+
+
+NORMALIZATIONS = ("percentile", "zscore", "none")
+
+
+def normalize(volume: Volume, method: str = "percentile", low: float = 0.0, high: float = 99.9) -> Volume:
+    """Per-volume intensity normalisation by name: ``percentile`` (to [0, 1]), ``zscore`` or
+    ``none`` (values kept; finiteness still checked). The map is recorded in ``norm``."""
+    if method == "percentile":
+        return normalize_percentile(volume, low, high)
+    if method == "zscore":
+        return normalize_zscore(volume)
+    if method == "none":
+        check_finite(volume.array, volume.source)
+        return Volume(volume.array, volume.affine, volume.source, {"method": "none", "offset": 0.0, "scale": 1.0})
+    raise DataError(f"unknown normalisation '{method}'; valid: {', '.join(NORMALIZATIONS)}")
+
+
 def denormalize(array: np.ndarray, norm: dict[str, Any]) -> np.ndarray:
     """Invert :func:`normalize_percentile` (or z-score) using the recorded ``norm``."""
     if not norm:

@@ -72,6 +72,10 @@ class Trainer:
         self._build_networks()
         self._build_optimizers()
         self.train_set = task.build_dataset(cfg, "train")
+        if self.dist.is_main:
+            from recon.data.split_record import write_splits
+
+            write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
         if resume_state is not None:
             self.load_state(resume_state)
         decorrelate_ranks(cfg.seed, self.step, self.dist)

@@ -1,0 +1,145 @@
+"""The 3D variant of ``mri_superres`` (``model.spatial_dims=3``): data, evaluation, samples, predict.
+
+Training: random ``patch_size``^3 cubes of the training volumes (:mod:`recon.data.volumes3d`),
+degraded on the fly in 3D. Evaluation: each val/test volume (a slab of the single MNI152
+brain, or a whole subject) is degraded and super-resolved whole (centre-cropped to
+``eval_crop``^3 when set), then scored per volume in the fastMRI convention with the slices
+along ``data.axis``, against trilinear upsampling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from recon.data.options import augment_spec, image_spec
+from recon.data.patches import RandomPatchDataset, sample_generator
+from recon.data.volumes3d import load_split_volumes
+from recon.errors import ConfigError, DataError
+from recon_superres import degradations3d
+
+
+def validate_3d(cfg: Any, channels: int) -> None:
+    d = cfg.data
+    if channels != 1:
+        raise ConfigError("model.spatial_dims=3 is for 1-channel volumes (mri_superres), not RGB photographs")
+    if d.scale not in (2, 4, 8):
+        raise ConfigError(f"model.spatial_dims=3 needs data.scale 2, 4 or 8, got {d.scale}")
+    if d.degradation not in degradations3d.DEGRADATIONS_3D:
+        raise ConfigError(f"data.degradation={d.degradation} has no 3D form; use "
+                          f"{' or '.join(degradations3d.DEGRADATIONS_3D)} with model.spatial_dims=3")
+
+
+def make_pair_3d(cfg: Any):  # noqa: ANN201 - a closure used by the datasets
+    d = cfg.data
+
+    def pair(hr: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
+        lr = degradations3d.degrade3d(hr, d.degradation, d.scale, d.blur_sigma)
+        if d.noise_std > 0:
+            lr = lr + d.noise_std * torch.randn(lr.shape, generator=rng)
+        return {"input": lr.contiguous(), "target": hr}
+    return pair
+
+
+class EvalVolumes(Dataset):
+    """Whole (optionally centre-cropped) volumes: ``{"input", "target", "volume"}``."""
+
+    def __init__(self, volumes: tuple[tuple[int, np.ndarray], ...], make_pair: Any, crop: int, scale: int) -> None:
+        self.volumes, self.make_pair, self.crop, self.scale = volumes, make_pair, crop, scale
+
+    def __len__(self) -> int:
+        return len(self.volumes)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        vid, array = self.volumes[index]
+        hr = torch.from_numpy(array)
+        if self.crop:
+            slices = [slice(None)]
+            for n in hr.shape[1:]:
+                c = min(self.crop, n) // self.scale * self.scale
+                slices.append(slice((n - c) // 2, (n - c) // 2 + c))
+            hr = hr[tuple(slices)]
+        item = self.make_pair(hr.contiguous(), sample_generator(0, index))
+        item["volume"] = torch.tensor(vid)
+        return item
+
+
+def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
+    spec = image_spec(cfg, channels=task.channels, multiple=cfg.data.scale)
+    volumes = load_split_volumes(spec, split)
+    if split != "train":
+        return EvalVolumes(volumes, make_pair_3d(cfg), cfg.data.eval_crop, cfg.data.scale)
+    size = cfg.data.patch_size
+    small = [a.shape[1:] for _, a in volumes if min(a.shape[1:]) < size]
+    if small:
+        raise DataError(f"{cfg.data.source}: a training volume of {'x'.join(map(str, small[0]))} is smaller than "
+                        f"one {size}^3 patch; lower data.patch_size")
+    from recon.data.augmentation import build_augmentation
+
+    return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, make_pair_3d(cfg),
+                              augment=cfg.data.augment, augment_fn=build_augmentation(augment_spec(cfg)))
+
+
+@torch.no_grad()
+def evaluate_3d(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+                extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+    """The eval.json structure for 3D volumes (fastMRI convention, slices along ``data.axis``)."""
+    from recon.metrics import CONVENTIONS, image_metrics
+
+    generator.eval()
+    methods = {"model": lambda b: generator(b["input"])}
+    methods.update({name: fn for name, fn in task.baselines(cfg).items()})
+    for name, model in (extra_models or {}).items():
+        model.eval()
+        methods[name] = (lambda m: (lambda b: m(b["input"])))(model)
+    dataset = task.build_dataset(cfg, split)
+    limit = cfg.eval.max_images or len(dataset)
+    scores: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
+    for index in range(min(limit, len(dataset))):
+        item = dataset[index]
+        batch = {"input": item["input"][None].to(device)}
+        gt = np.moveaxis(item["target"][0].numpy(), cfg.data.axis, 0)
+        for name, method in methods.items():
+            pred = task.postprocess(method(batch))[0, 0].float().cpu().numpy()
+            scores[name].append(image_metrics(gt, np.moveaxis(pred, cfg.data.axis, 0), "fastmri"))
+    averaged = {name: {k: float(np.mean([s[k] for s in per])) for k in per[0]} for name, per in scores.items()}
+    baselines = [{"name": name, "metrics": averaged[name]} for name in methods if name != "model"]
+    conventions = dict(CONVENTIONS["fastmri"], name="fastmri", lpips="not computed for 3D volumes")
+    n = len(scores["model"])
+    return {"task": task.name, "split": split, "n_images": n, "n_volumes": n, "metrics": averaged["model"],
+            "baseline": baselines[0], "baselines": baselines, "conventions": conventions}
+
+
+def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tensor]:
+    """The central slice along ``axis`` of input (nearest-upsampled) | output | target."""
+    import torch.nn.functional as F
+
+    target = batch["target"]
+    inputs = F.interpolate(batch["input"], size=target.shape[-3:], mode="nearest")
+
+    def middle(volume: Tensor) -> Tensor:
+        return volume.select(axis + 2, volume.shape[axis + 2] // 2).clamp(0, 1)
+    return [middle(inputs), middle(fake), middle(target)]
+
+
+@torch.no_grad()
+def predict_volume(cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+                   device: torch.device) -> Path:
+    """Super-resolve a whole NIfTI volume in 3D; the affine is scaled along every axis."""
+    from recon.data.readers import is_nifti, read_nifti, write_nifti
+    from recon.data.volume import denormalize, normalize_percentile
+    from recon.errors import UsageError
+    from recon_superres.predict import upsampled_affine
+
+    if not (is_nifti(input_path) and is_nifti(output_path)):
+        raise UsageError("the 3D SR model reads and writes NIfTI volumes (.nii or .nii.gz)")
+    volume = read_nifti(input_path)
+    normed = normalize_percentile(volume)
+    high = generator(torch.from_numpy(normed.array[None]).to(device)).clamp(0, 1)[0, 0].float().cpu().numpy()
+    result = denormalize(high, normed.norm)
+    return write_nifti(output_path, result, upsampled_affine(volume.affine, cfg.data.scale, (0, 1, 2)))
