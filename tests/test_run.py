@@ -15,6 +15,8 @@ SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
 
 def test_run_directory_contents(smoke_run: Path) -> None:
     assert (smoke_run / "config.yaml").is_file()
+    splits = json.loads((smoke_run / "splits.json").read_text())
+    assert splits  # which slabs/files went into train, val and test
     assert (smoke_run / "checkpoints" / "last.pt").is_file()
     assert list((smoke_run / "samples").glob("*.png"))
     assert list((smoke_run / "tensorboard").glob("events.out.tfevents.*"))
