@@ -1,0 +1,70 @@
+"""Metrics with pinned conventions: one implementation for validation, ``recon eval`` and
+the benchmarks.
+
+Paired (``convention="sr"`` = BasicSR/MATLAB Y channel, ``"fastmri"`` = fastMRI
+evaluate.py)::
+
+    psnr(gt, pred, convention, *, scale=0) -> float
+    ssim(gt, pred, convention, *, scale=0) -> float
+    nmse(gt, pred) -> float
+    image_metrics(gt, pred, convention, *, scale=0) -> {"psnr", "ssim", "nmse"}
+    PSNRMetric / SSIMMetric / NMSEMetric (streaming), rgb_to_y, CONVENTIONS
+
+Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``frechet_distance``,
+``fid_from_features``, ``fid``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
+``inception_status``, ``FeatureStatsCache``, ``FIDMetric``.
+
+Names are resolved lazily, so ``import recon.metrics`` costs only what is used
+(LPIPS and Inception pull in torchvision); ``__init__.pyi`` gives type checkers the
+eager view.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "psnr": "functional",
+    "ssim": "functional",
+    "nmse": "functional",
+    "image_metrics": "functional",
+    "rgb_to_y": "color",
+    "CONVENTIONS": "conventions",
+    "IMAGE_CONVENTIONS": "conventions",
+    "describe": "conventions",
+    "PSNRMetric": "streaming",
+    "SSIMMetric": "streaming",
+    "NMSEMetric": "streaming",
+    "LPIPS": "perceptual",
+    "lpips": "perceptual",
+    "lpips_status": "perceptual",
+    "frechet_distance": "frechet",
+    "fid_from_features": "frechet",
+    "feature_stats": "frechet",
+    "kid": "frechet",
+    "inception_score": "frechet",
+    "InceptionFeatureExtractor": "inception",
+    "inception_status": "inception",
+    "FeatureStats": "cache",
+    "FeatureStatsCache": "cache",
+    "hash_data": "cache",
+    "FIDMetric": "fid_metric",
+    "fid": "fid_metric",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recon.metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"recon.metrics.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+

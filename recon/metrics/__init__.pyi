@@ -1,0 +1,46 @@
+"""Type stub: the eager view of the lazily resolved names in ``__init__.py``."""
+
+from recon.metrics.cache import FeatureStats, FeatureStatsCache, hash_data
+from recon.metrics.color import rgb_to_y
+from recon.metrics.conventions import CONVENTIONS, IMAGE_CONVENTIONS, describe
+from recon.metrics.fid_metric import FIDMetric, fid
+from recon.metrics.frechet import (
+    feature_stats,
+    fid_from_features,
+    frechet_distance,
+    inception_score,
+    kid,
+)
+from recon.metrics.functional import image_metrics, nmse, psnr, ssim
+from recon.metrics.inception import InceptionFeatureExtractor, inception_status
+from recon.metrics.perceptual import LPIPS, lpips, lpips_status
+from recon.metrics.streaming import NMSEMetric, PSNRMetric, SSIMMetric
+
+__all__ = [
+    "CONVENTIONS",
+    "FIDMetric",
+    "FeatureStats",
+    "FeatureStatsCache",
+    "IMAGE_CONVENTIONS",
+    "InceptionFeatureExtractor",
+    "LPIPS",
+    "NMSEMetric",
+    "PSNRMetric",
+    "SSIMMetric",
+    "describe",
+    "feature_stats",
+    "fid",
+    "fid_from_features",
+    "frechet_distance",
+    "hash_data",
+    "image_metrics",
+    "inception_score",
+    "inception_status",
+    "kid",
+    "lpips",
+    "lpips_status",
+    "nmse",
+    "psnr",
+    "rgb_to_y",
+    "ssim",
+]
