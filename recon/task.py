@@ -36,6 +36,9 @@ class Task:
     baseline_name: str = ""
     #: unconditional tasks generate from noise and are scored with FID/KID
     unconditional: bool = False
+    #: how the benchmark suite runs this task (``None``: the default preset once); see
+    #: docs/benchmarks.md for the accepted forms (opt out, variants with extra overrides)
+    benchmark: Any = None
 
     # -- configuration --------------------------------------------------------------------
     def config_sections(self) -> dict[str, type]:

@@ -107,7 +107,7 @@ def recover(trainer: Any, logs: dict[str, Any], progress: Any,
         reduce_lr(trainer, before)
         progress.write(f"recon: warning: {where}; rolled back to step {trainer.step} "
                        f"({count}/{t.max_rollbacks}), learning rate halved")
-        return trainer._loader()
+        return trainer.batch_iterator()
     if buffers is not None:
         restore_buffers(buffers)
     trainer.step += 1  # skip: the optimizers did not step on non-finite gradients

@@ -215,14 +215,16 @@ class Trainer:
         return self.ema.model if self.ema is not None else self.generator
 
     # -- the loop -------------------------------------------------------------------------
-    def _loader(self) -> Any:
+    def batch_iterator(self) -> Any:
+        """Training micro-batches from the current step on (the DataLoader over the step sampler)."""
         t = self.cfg.trainer
         sampler = StepBatchSampler(t.batch_size, t.grad_accum, self.dist, start_step=self.step)
         loader = DataLoader(self.train_set, batch_sampler=sampler, num_workers=t.num_workers,
                             pin_memory=self.device.type == "cuda", persistent_workers=t.num_workers > 0)
         return iter(loader)
 
-    def _to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Move a batch's tensors to the run's device (channels_last on CUDA when configured)."""
         cl = self.device.type == "cuda" and self.cfg.trainer.channels_last
         out = {}
         for key, value in batch.items():
@@ -261,7 +263,7 @@ class Trainer:
         main = self.dist.is_main
         logger = RunLogger(self.run_dir, enabled=main, resume_step=self.step)
         progress = Progress(t.max_steps, self.step, enabled=main and t.progress, desc=self.task.name)
-        batches_iter = self._loader()
+        batches_iter = self.batch_iterator()
         images_per_step = t.batch_size
         window_start, window_images = time.perf_counter(), 0
         stop = GracefulStop().__enter__()  # SIGINT/SIGTERM: finish the step, checkpoint, exit
@@ -269,7 +271,7 @@ class Trainer:
             while self.step < t.max_steps:
                 if stop.should_stop(self.dist, self.device):
                     self._interrupted(stop)
-                batches = [self._to_device(next(batches_iter)) for _ in range(t.grad_accum)]
+                batches = [self.to_device(next(batches_iter)) for _ in range(t.grad_accum)]
                 buffers = nonfinite.snapshot_buffers(self) if t.nan_policy == "skip" else None
                 logs = self.train_step(batches)
                 if logs.pop("nonfinite", 0.0):
@@ -360,7 +362,7 @@ class Trainer:
         model.eval()
         dataset = self.task.build_dataset(self.cfg, "val")
         batch = next(iterate_batches(dataset, n, n))
-        batch = self._to_device(batch)
+        batch = self.to_device(batch)
         rng = step_generator(self.cfg.seed, 0, 0, self.device)
         fake = self.task.generate(model, batch, rng)
         save_grid(self.task.visualize(batch, fake), self.run_dir / "samples" / f"step_{step:07d}.png")

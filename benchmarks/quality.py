@@ -1,0 +1,154 @@
+"""The quality suite: train every registered task, score it on the test split beside its baselines.
+
+For each task (each variant of :mod:`benchmarks.spec`), in a child process so wall time and
+peak memory are that run's own:
+
+1. when the task has a discriminator, ``recon run ... --set loss.adversarial=0``: the same
+   generator trained without the adversarial term;
+2. ``recon run --task T --preset default --seed S`` with
+   ``--set eval.compare_checkpoint=<1>/checkpoints/last.pt``, so the adversarial run's
+   ``eval.json`` scores the model, the task's classical baselines and the non-adversarial
+   model on the same test images (the perception-distortion trade-off in one table).
+
+Run directories go to ``<out>/scratch/`` (git-ignored); the record keeps what the tables need.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmarks.proc import ChildResult, recon_command, run_child
+from benchmarks.spec import BenchmarkSpec, TaskEntry
+
+MODEL = "recon"
+NON_ADVERSARIAL = "non-adversarial"
+
+
+def _adversary(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[bool, bool, bool]:
+    """(the preset trains against a discriminator, a non-adversarial twin makes sense,
+    the task is unconditional).
+
+    An unconditional generator trained without its discriminator learns nothing, so
+    unconditional tasks get no non-adversarial comparison.
+    """
+    from recon.config import build_config
+    from recon.plugins import get_task
+
+    task = get_task(task_name)
+    cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
+    adversarial = cfg.loss.adversarial > 0 and task.build_discriminator(cfg) is not None
+    return adversarial, adversarial and not task.unconditional, bool(task.unconditional)
+
+
+def last_step(run_dir: Path) -> int | None:
+    """The last training step logged in ``metrics.jsonl`` (``None`` when absent)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return None
+    step = None
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record.get("step"), int) and not any(k.startswith("test/") for k in record):
+            step = record["step"]
+    return step
+
+
+def _run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str,
+         extra: list[str], timeout_s: float) -> tuple[dict[str, Any], ChildResult]:
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # scratch space of this suite: a stale run would be refused
+    sets = ["trainer.progress=false", *spec.overrides, *extra]
+    args = ["run", "--task", task, "--preset", preset, "--out", str(run_dir), "--seed", str(spec.seed),
+            "--device", device]
+    for item in sets:
+        args += ["--set", item]
+    result = run_child(recon_command(*args), run_dir.parent / f"{run_dir.name}.log", timeout_s)
+    record = {
+        "name": run_dir.name, "run_dir": str(run_dir), "command": "recon " + " ".join(args),
+        "returncode": result.returncode, "timed_out": result.timed_out, "wall_s": result.wall_s,
+        "peak_rss_mb": result.peak_rss_mb, "steps": last_step(run_dir),
+    }
+    return record, result
+
+
+def _rows(evaluation: dict[str, Any], adversarial: bool) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """Methods in table order (model first) and their metrics, from an eval.json."""
+    model = f"{MODEL} (adversarial)" if adversarial else MODEL
+    methods = [model]
+    metrics = {model: evaluation.get("metrics", {})}
+    for item in evaluation.get("baselines", []):
+        name = str(item.get("name"))
+        methods.append(name)
+        metrics[name] = item.get("metrics", {})
+    return methods, metrics
+
+
+def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke: bool, device: str,
+                      compare: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train and evaluate one variant; returns its record for ``results.json``."""
+    preset = spec.smoke_preset if smoke else spec.preset
+    record: dict[str, Any] = {
+        "label": spec.label, "task": entry.name, "plugin": entry.plugin, "preset": preset, "seed": spec.seed,
+        "overrides": list(spec.overrides), "status": "ok", "reason": None, "adversarial": False, "runs": [],
+    }
+    try:
+        adversarial, comparable, record["unconditional"] = _adversary(entry.name, spec, preset)
+    except Exception as exc:  # noqa: BLE001 - one broken task must not stop the suite
+        record.update(status="failed", reason=f"config: {type(exc).__name__}: {exc}")
+        return record
+    record["adversarial"] = adversarial
+    compare = compare and comparable and spec.non_adversarial is not False
+    scratch = out / "scratch" / spec.label
+    timeout_s = spec.timeout_min * 60
+    extra: list[str] = []
+    if compare:
+        log(f"[quality] {spec.label}: training without the adversarial term ({preset} preset)")
+        run, result = _run(entry.name, spec, preset, scratch / "non_adversarial", device,
+                           ["loss.adversarial=0"], timeout_s)
+        record["runs"].append(run)
+        ckpt = scratch / "non_adversarial" / "checkpoints" / "last.pt"
+        if result.returncode == 0 and ckpt.exists():
+            extra.append(f"eval.compare_checkpoint={ckpt}")
+        else:
+            log(f"[quality] {spec.label}: the non-adversarial run failed:\n{result.tail()}")
+    log(f"[quality] {spec.label}: training the {'adversarial ' if adversarial else ''}model ({preset} preset)")
+    run, result = _run(entry.name, spec, preset, scratch / "adversarial", device, extra, timeout_s)
+    record["runs"].append(run)
+    eval_path = scratch / "adversarial" / "eval.json"
+    if result.returncode != 0 or not eval_path.exists():
+        why = "timed out" if result.timed_out else f"exit {result.returncode}"
+        record.update(status="failed", reason=f"recon run {why}: {result.tail(1)}")
+        return record
+    evaluation = json.loads(eval_path.read_text())
+    methods, metrics = _rows(evaluation, adversarial)
+    record.update(
+        split=evaluation.get("split", "test"), n_images=evaluation.get("n_images"),
+        methods=methods, metrics=metrics, baseline=(evaluation.get("baseline") or {}).get("name"),
+        conventions=evaluation.get("conventions", {}),
+        wall_s=round(sum(r["wall_s"] for r in record["runs"]), 2),
+        peak_rss_mb=max(r["peak_rss_mb"] for r in record["runs"]),
+    )
+    return record
+
+
+def run_quality(entries: list[TaskEntry], out: Path, *, smoke: bool, device: str, compare: bool = True,
+                log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Every variant of every entry, one after the other (the machine has 2 cores).
+
+    ``compare=False`` skips every non-adversarial comparison run (``--no-compare``)."""
+    records = []
+    for entry in entries:
+        if not entry.specs:
+            records.append({"label": entry.name, "task": entry.name, "plugin": entry.plugin, "status": "skipped",
+                            "reason": "the task opted out (benchmark=False)", "runs": []})
+            continue
+        for spec in entry.specs:
+            records.append(benchmark_variant(entry, spec, out, smoke=smoke, device=device, compare=compare,
+                                             log=log))
+    return records

@@ -1,0 +1,225 @@
+"""Markdown tables of a results.json, and the README's results section generated from them.
+
+``results.md`` holds every table; :func:`readme_section` is the short form that replaces the
+text between ``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from recon.errors import UsageError
+
+from benchmarks.machine import machine_line
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+METRIC_ORDER = ["psnr", "ssim", "nmse", "lpips", "fid", "kid", "is"]
+
+
+def _fmt(value: Any, digits: int | None = None) -> str:
+    """``None`` -> ``-``; ints as they are; floats with ``digits`` decimals (default: 4 below 10, else 2)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if digits is None:
+            digits = 4 if abs(value) < 10 else 2
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _metric(value: Any) -> str:
+    """Metric values: 2 decimals from 10 up (PSNR, FID), 4 from 0.1, else 4 significant digits."""
+    if isinstance(value, float) and 0 < abs(value) < 0.1:
+        return f"{value:.4g}"
+    return _fmt(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def metric_names(records: list[dict[str, Any]]) -> list[str]:
+    """Metric columns over all tasks: the usual ones first, then the rest alphabetically."""
+    seen = {k for r in records for m in (r.get("metrics") or {}).values() for k, v in m.items()
+            if isinstance(v, (int, float)) and not k.endswith("_std")}  # spreads stay in results.json
+    return [m for m in METRIC_ORDER if m in seen] + sorted(seen - set(METRIC_ORDER))
+
+
+def quality_rows(records: list[dict[str, Any]], names: list[str]) -> list[list[str]]:
+    """One row per (task, method); wall time and peak memory on the model's row."""
+    rows = []
+    for rec in records:
+        if rec.get("status") != "ok":
+            rows.append([rec["label"], f"*{rec.get('status')}*: {rec.get('reason') or ''}"[:120]]
+                        + ["-"] * (len(names) + 2))
+            continue
+        for i, method in enumerate(rec["methods"]):
+            metrics = rec["metrics"][method]
+            cells = [_metric(metrics.get(n)) for n in names]
+            label = f"**{method}**" if i == 0 else method
+            extra = [_fmt(rec["wall_s"] / 60, 1), _fmt(rec["peak_rss_mb"] / 1024, 2)] if i == 0 else ["", ""]
+            rows.append([rec["label"] if i == 0 else "", label, *cells, *extra])
+    return rows
+
+
+def quality_table(records: list[dict[str, Any]]) -> str:
+    names = metric_names(records)
+    header = ["task", "method", *names, "wall (min)", "peak RSS (GiB)"]
+    return _table(header, quality_rows(records, names))
+
+
+def runs_table(records: list[dict[str, Any]]) -> str:
+    rows = []
+    for rec in records:
+        for run in rec.get("runs", []):
+            rows.append([rec["label"], run["name"], _fmt(run["wall_s"], 1), _fmt(run["peak_rss_mb"], 0),
+                         _fmt(run.get("steps")), str(run["returncode"]) + (" (timed out)" if run["timed_out"] else ""),
+                         f"`{run['command']}`"])
+    return _table(["task", "run", "wall (s)", "peak RSS (MiB)", "steps", "exit", "command"], rows)
+
+
+def conventions_list(records: list[dict[str, Any]]) -> str:
+    lines = []
+    for rec in records:
+        conv = rec.get("conventions") or {}
+        if conv:
+            detail = "; ".join(f"{k}: {v}" for k, v in conv.items() if k != "name")
+            lines.append(f"- **{rec['label']}** ({conv.get('name', '?')}, seed {rec.get('seed')}, "
+                         f"{rec.get('preset')} preset): {detail}")
+    return "\n".join(lines)
+
+
+def speed_table(records: list[dict[str, Any]]) -> str:
+    rows = []
+    for rec in records:
+        if rec.get("status") != "ok":
+            rows.append([rec["task"], f"*{rec.get('status')}*: {rec.get('reason')}"[:120]] + ["-"] * 7)
+            continue
+        tr, fl, da = rec["trainer"], rec["flops"], rec["data"]
+        monai = _fmt(tr["monai_ms"], 1) if tr["monai_ms"] is not None else tr["monai"]
+        rows.append([rec["task"], f"{rec['batch_size']} x {rec['patch_size']}px", _fmt(tr["recon_ms"], 1),
+                     _fmt(tr["plain_ms"], 1), monai,
+                     f"{_fmt(tr['ratio_plain'], 3)} (CPU time {_fmt(tr.get('ratio_plain_cpu'), 3)})",
+                     _fmt(tr["ratio_monai"], 3),
+                     f"{_fmt(fl['efficiency'], 3)} ({fl['achieved_gflops_per_s']:.1f} / "
+                     f"{fl['reference']['gflops_per_s']:.1f} GFLOP/s)",
+                     f"{_fmt(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / {da['consumed_samples_per_s']:.1f} img/s)"])
+    header = ["task", "batch", "recon step (ms)", "plain loop (ms)", "MONAI GanTrainer (ms)",
+              "recon / plain (target <= 1.05)", "recon / MONAI (target < 1)",
+              "FLOP/s vs dense conv (target >= 0.5)", "data / consumption (target >= 3)"]
+    return _table(header, rows)
+
+
+def scaling_table(scaling: dict[str, Any]) -> str:
+    rows = []
+    for p in scaling.get("points", []):
+        if p.get("status") != "ok":
+            rows.append([str(p["batch_size"]), str(p["patch_size"]), f"failed: {p.get('reason')}"[:80], "", "", ""])
+            continue
+        rows.append([str(p["batch_size"]), str(p["patch_size"]), _fmt(p["step_ms"], 1), _fmt(p["img_per_s"], 1),
+                     _fmt(p.get("cuda_peak_mb", p["peak_rss_mb"]), 0), _fmt(p["step_mem_mb"], 0)])
+    return _table(["batch", "patch", "step (ms)", "img/s", "peak memory (MiB)", "added by training (MiB)"], rows)
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    """The whole ``results.md``."""
+    out = [f"# Benchmark results ({results['created']})", "",
+           f"`{results['command']}` on {machine_line(results['machine'])}; "
+           f"total {results['wall_s'] / 60:.1f} min{' (smoke mode: numbers are not meaningful)' if results['smoke'] else ''}.", ""]
+    quality = results.get("quality")
+    if quality:
+        out += ["## Quality (test split, model beside each baseline)", "", quality_table(quality), "",
+                "### Runs", "", runs_table(quality), "", "### Metric conventions", "", conventions_list(quality), ""]
+    if results.get("speed"):
+        out += ["## Speed (ratios measured in one process)", "", speed_table(results["speed"]), ""]
+    if results.get("scaling"):
+        sc = results["scaling"]
+        out += [f"## Scaling ({sc['task']}, {sc.get('preset')} preset networks)", "", scaling_table(sc), ""]
+    if results.get("figures"):
+        out += ["## Figures", ""] + [f"![{name}](figures/{name})" for name in results["figures"]] + [""]
+    return "\n".join(out)
+
+
+def print_tables(results: dict[str, Any]) -> None:
+    print(results_markdown(results))
+
+
+# -- README ---------------------------------------------------------------------------------
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: not a readable results.json ({exc})") from None
+
+
+def latest_results(root: Path) -> tuple[tuple[Path, dict] | None, tuple[Path, dict] | None]:
+    """The newest results with a quality section and the newest with a speed section.
+
+    Full runs are preferred to ``--smoke`` runs; among equals the newest ``created`` wins.
+    """
+    found = [(p, _load(p)) for p in sorted(root.glob("*/results.json"))]
+    if not found:
+        raise UsageError(f"no results under {root}: run `python -m benchmarks` first")
+
+    def pick(section: str) -> tuple[Path, dict] | None:
+        have = [(p, r) for p, r in found if r.get(section)]
+        return max(have, key=lambda pr: (not pr[1].get("smoke"), pr[1].get("created", ""))) if have else None
+    return pick("quality"), pick("speed")
+
+
+def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] | None, repo: Path) -> str:
+    """The generated text that goes between the README markers."""
+    out = ["", "<!-- generated by `python -m benchmarks --update-readme`: do not edit by hand -->", ""]
+    same = quality is not None and speed is not None and quality[0] == speed[0]
+    for title, picked in (("Quality", quality), ("Speed", speed)):
+        if picked is None:
+            continue
+        path, res = picked
+        if same and title == "Speed":
+            out += [speed_table(res["speed"]), ""]
+            continue
+        try:
+            where = path.parent.resolve().relative_to(repo.resolve())
+        except ValueError:
+            where = path.parent
+        smoke = " **smoke mode: not meaningful**" if res.get("smoke") else ""
+        out += [f"**{'Results' if same else title}** ({res['created'][:10]}, `{res['command']}`, {machine_line(res['machine'])};"
+                f" details: `{where}/results.md`){smoke}", ""]
+        if title == "Quality":
+            out += [quality_table(res["quality"]), ""]
+        else:
+            out += [speed_table(res["speed"]), ""]
+    return "\n".join(out)
+
+
+def update_readme(readme: Path, results_dir: Path | None, results_root: Path) -> Path:
+    """Replace the text between the markers of ``readme`` with the latest results' tables."""
+    if not readme.is_file():
+        raise UsageError(f"{readme}: no such file")
+    text = readme.read_text()
+    if START not in text or END not in text or text.index(START) > text.index(END):
+        raise UsageError(f"{readme}: the markers {START} and {END} are missing (add them where the table goes)")
+    if results_dir is not None:
+        path = results_dir / "results.json" if results_dir.is_dir() else results_dir
+        if not path.is_file():
+            raise UsageError(f"{results_dir}: no results.json there")
+        res = _load(path)
+        quality = (path, res) if res.get("quality") else None
+        speed = (path, res) if res.get("speed") else None
+    else:
+        quality, speed = latest_results(results_root)
+    if quality is None and speed is None:
+        raise UsageError("the results hold neither a quality nor a speed section")
+    section = readme_section(quality, speed, readme.parent)
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(head + START + section + "\n" + END + tail)
+    return readme

@@ -1,0 +1,131 @@
+"""Which tasks the suite benchmarks, and how: discovered from the plugin registry.
+
+Every task registered through the ``recon`` entry-point group is in the quality suite by
+default, trained with its ``default`` preset (``smoke`` under ``--smoke``). A task, built-in
+or third-party, changes that in one of two ways (the registration wins where both exist):
+
+1. a ``benchmark`` attribute on its :class:`recon.task.Task` subclass::
+
+       class MyTask(Task):
+           benchmark = {"preset": "default", "overrides": ["data.scale=4"]}
+
+2. a ``benchmark`` keyword at registration (no import of the task module needed)::
+
+       register("my_task", factory, description="...", benchmark=False)
+
+The value is ``False`` (leave the task out), ``True``/``None`` (the defaults), or a mapping
+with the fields of :class:`BenchmarkSpec`. Several variants of one task (the k-space task
+at 4x and 8x) are a list of mappings, each with its own ``label``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from recon.errors import UsageError
+
+
+@dataclass
+class BenchmarkSpec:
+    """How the quality suite runs one task (or one variant of it).
+
+    Attributes:
+        label: name of the variant in the tables (default: the task name).
+        preset: preset of the full benchmark.
+        smoke_preset: preset under ``--smoke``.
+        overrides: extra ``--set key=value`` strings for every run of the task.
+        seed: the run seed.
+        non_adversarial: also train the same generator with ``loss.adversarial=0`` and report
+            it beside the adversarial model (``None``: whenever the task has a discriminator).
+        speed: run the speed suite (trainer vs plain loop vs MONAI, FLOP/s, data) on it.
+        timeout_min: kill a run that takes longer than this (minutes).
+    """
+
+    label: str = ""
+    preset: str = "default"
+    smoke_preset: str = "smoke"
+    overrides: list[str] = field(default_factory=list)
+    seed: int = 0
+    non_adversarial: bool | None = None
+    speed: bool = False
+    timeout_min: float = 20.0
+
+
+@dataclass
+class TaskEntry:
+    """A registered task with its benchmark variants (empty: opted out)."""
+
+    name: str
+    plugin: str
+    description: str
+    specs: list[BenchmarkSpec]
+
+
+def parse_spec(task: str, value: Any) -> list[BenchmarkSpec]:
+    """Turn a ``benchmark`` declaration into specs; ``[]`` means the task opted out."""
+    if value is False:
+        return []
+    if value is None or value is True:
+        return [BenchmarkSpec(label=task)]
+    items = value if isinstance(value, (list, tuple)) else [value]
+    names = {f.name for f in dataclasses.fields(BenchmarkSpec)}
+    specs = []
+    for item in items:
+        if isinstance(item, BenchmarkSpec):
+            spec = dataclasses.replace(item)
+        elif isinstance(item, dict):
+            unknown = sorted(set(item) - names)
+            if unknown:
+                raise UsageError(f"task {task}: unknown benchmark field(s) {', '.join(unknown)}; "
+                                 f"valid: {', '.join(sorted(names))}")
+            spec = BenchmarkSpec(**{**item, "overrides": list(item.get("overrides", []))})
+        else:
+            raise UsageError(f"task {task}: benchmark must be a bool, a mapping or a list of mappings, "
+                             f"got {type(item).__name__}")
+        spec.label = spec.label or task
+        specs.append(spec)
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise UsageError(f"task {task}: benchmark variants need distinct labels, got {labels}")
+    return specs
+
+
+def _declaration(entry: Any) -> Any:
+    """The registration's ``benchmark`` extra, else the task's ``benchmark`` attribute."""
+    if "benchmark" in entry.extra:
+        return entry.extra["benchmark"]
+    try:
+        task = entry.factory()
+    except Exception:  # noqa: BLE001 - a task that cannot be built fails in its own run
+        return None
+    return getattr(task, "benchmark", None)
+
+
+def discover(selected: list[str] | None = None) -> list[TaskEntry]:
+    """Registered tasks (all, or those in ``selected``, in that order) with their specs.
+
+    Unknown names in ``selected`` raise UsageError listing the registered tasks.
+    """
+    from recon.plugins import get_plugin_system
+
+    registry = get_plugin_system().tasks
+    names = registry.names() if not selected else selected
+    entries = []
+    for name in names:
+        entry = registry.get(name)  # UsageError with the valid names and the closest match
+        specs = parse_spec(name, _declaration(entry))
+        if selected and not specs:
+            specs = [BenchmarkSpec(label=name)]  # asked for by name: run it anyway
+        entries.append(TaskEntry(name, entry.plugin, entry.description, specs))
+    return entries
+
+
+def default_speed_tasks(entries: list[TaskEntry]) -> list[str]:
+    """Tasks the speed suite measures: those whose spec asks for it, else ``mri_superres``."""
+    wanted = [e.name for e in entries if any(s.speed for s in e.specs)]
+    if wanted:
+        return wanted
+    names = [e.name for e in entries]
+    return ["mri_superres"] if "mri_superres" in names else names[:1]

@@ -1,0 +1,140 @@
+"""Run the chosen suites, write ``results.json`` / ``results.md`` / figures, validate the output.
+
+Layout of an output directory::
+
+    results.json        everything measured (validated against benchmarks/schema.json)
+    results.md          the tables (also printed)
+    figures/*.png       metric bars, sample grids, loss curves, speed, scaling
+    scratch/            run directories and logs of the child processes (git-ignored)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmarks.machine import machine_info
+
+SCHEMA = Path(__file__).with_name("schema.json")
+RESULTS_ROOT = Path(__file__).with_name("results")
+
+
+def default_out(root: Path = RESULTS_ROOT) -> Path:
+    """``benchmarks/results/<date>/``; a second run on the same day gets ``<date>_2`` ..."""
+    day = dt.date.today().isoformat()
+    out, n = root / day, 1
+    while (out / "results.json").exists():
+        n += 1
+        out = root / f"{day}_{n}"
+    return out
+
+
+def resolved_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def validate(results: dict[str, Any]) -> list[str]:
+    """Schema errors of ``results`` (empty when valid); needs ``jsonschema`` (the dev extra)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in sorted(validator.iter_errors(results), key=lambda e: list(map(str, e.path)))]
+
+
+def _quality_figures(records: list[dict[str, Any]], fig_dir: Path, machine: dict[str, Any]) -> list[str]:
+    from benchmarks import figures
+
+    names = []
+    for rec in records:
+        rec["figures"] = []
+        if rec.get("status") != "ok":
+            continue
+        for kind, fn in (("metrics", figures.metric_bars), ("samples", figures.sample_grid),
+                         ("losses", figures.loss_curves)):
+            name = fn(rec, fig_dir / f"{rec['label']}_{kind}.png", machine)
+            if name:
+                rec["figures"].append(name)
+        names += rec["figures"]
+    return names
+
+
+def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, device: str,
+              argv: list[str], compare: bool = True, steps: int | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run ``quality``, ``speed`` or ``all``; write and return the results."""
+    from benchmarks import figures
+    from benchmarks.quality import run_quality
+    from benchmarks.scaling import run_scaling
+    from benchmarks.spec import default_speed_tasks, discover
+    from benchmarks.speed import run_speed
+
+    entries = discover(tasks)  # unknown names: UsageError before any work
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    fig_dir = out / "figures"
+    device_name = resolved_device(device)
+    results: dict[str, Any] = {
+        "schema_version": 1,
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in argv),
+        "suite": suite, "smoke": smoke, "tasks": [e.name for e in entries],
+        "machine": machine_info(device_name), "figures": [],
+    }
+    load, cores = results["machine"]["load_avg_1min"], results["machine"]["cores"]
+    if load is not None and load > cores:
+        log(f"[benchmarks] warning: load average {load:g} is above the {cores} cores: "
+            "timings will be inflated (they are recorded with the load)")
+    if suite in ("quality", "all"):
+        results["quality"] = run_quality(entries, out, smoke=smoke, device=device, compare=compare, log=log)
+        results["figures"] += _quality_figures(results["quality"], fig_dir, results["machine"])
+    if suite in ("speed", "all"):
+        speed_tasks = [e.name for e in entries] if tasks else default_speed_tasks(entries)
+        results["speed"] = run_speed(speed_tasks, smoke=smoke, device=device_name, steps=steps, log=log)
+        name = figures.speed_figure(results["speed"], fig_dir / "speed.png", results["machine"])
+        results["figures"] += [name] if name else []
+        if speed_tasks:
+            results["scaling"] = run_scaling(speed_tasks[0], out, smoke=smoke, device=device_name, log=log,
+                                             steps=steps)
+            name = figures.scaling_figure(results["scaling"], fig_dir / "scaling.png", results["machine"])
+            results["figures"] += [name] if name else []
+    results["machine"]["load_avg_1min_end"] = machine_info(device_name)["load_avg_1min"]
+    results["wall_s"] = round(time.perf_counter() - start, 2)
+    write(results, out)
+    return results
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    """``results.json`` and ``results.md``; schema problems are reported on stderr."""
+    from benchmarks.report import results_markdown
+
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "results.md").write_text(results_markdown(results))
+    try:
+        errors = validate(results)
+    except ImportError:
+        errors = []
+        print("benchmarks: jsonschema is not installed; results.json was not validated", file=sys.stderr)
+    for error in errors:
+        print(f"benchmarks: results.json does not match schema.json: {error}", file=sys.stderr)
+
+
+def failures(results: dict[str, Any]) -> list[str]:
+    """Labels of everything that failed (a task, a speed measurement, a scaling point)."""
+    bad = [f"quality:{r['label']}" for r in results.get("quality", []) if r.get("status") == "failed"]
+    bad += [f"speed:{r['task']}" for r in results.get("speed", []) if r.get("status") == "failed"]
+    scaling = results.get("scaling") or {}
+    if scaling.get("status") == "failed":
+        bad.append(f"scaling:{scaling.get('task')}")
+    bad += [f"scaling:b{p['batch_size']}xs{p['patch_size']}" for p in scaling.get("points", [])
+            if p.get("status") == "failed"]
+    return bad

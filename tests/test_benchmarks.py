@@ -1,0 +1,248 @@
+"""The benchmark suite (``python -m benchmarks``) in its ``--smoke`` mode.
+
+One smoke run of every suite on ``mri_superres`` is shared by the tests (about a minute on
+2 cores). Speed ratios are computed and checked for consistency, never asserted against
+their targets: timing belongs to benchmarks/, not to tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from recon import hookimpl
+from recon.task import Task
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = REPO / "benchmarks" / "schema.json"
+
+
+@pytest.fixture(scope="session")
+def smoke_suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``python -m benchmarks --suite all --smoke --tasks mri_superres --out DIR``, run once."""
+    out = tmp_path_factory.mktemp("bench") / "out"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--suite", "all", "--smoke", "--tasks", "mri_superres",
+                           "--out", str(out)], capture_output=True, text=True, cwd=REPO, timeout=900)
+    return out, proc
+
+
+@pytest.fixture(scope="session")
+def results(smoke_suite: tuple[Path, subprocess.CompletedProcess]) -> dict:
+    out, proc = smoke_suite
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def test_smoke_results_validate_against_the_schema(results: dict) -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(results)
+    assert results["smoke"] is True and results["suite"] == "all"
+    assert results["tasks"] == ["mri_superres"]
+
+
+def test_schema_rejects_results_without_machine_or_ratios(results: dict) -> None:
+    from benchmarks.suite import validate
+
+    broken = json.loads(json.dumps(results))
+    del broken["machine"]
+    del broken["speed"][0]["trainer"]["ratio_plain"]
+    errors = validate(broken)
+    assert any("machine" in e for e in errors) and any("ratio_plain" in e for e in errors)
+
+
+def test_tables_are_printed_and_written(smoke_suite: tuple[Path, subprocess.CompletedProcess], results: dict) -> None:
+    out, proc = smoke_suite
+    markdown = (out / "results.md").read_text()
+    for text in (markdown, proc.stdout):
+        assert "## Quality" in text and "## Speed" in text and "## Scaling" in text
+        assert "| mri_superres | **recon (adversarial)** |" in text
+        assert "| bicubic |" in text and "| non-adversarial |" in text
+
+
+def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> None:
+    (record,) = results["quality"]
+    assert record["status"] == "ok" and record["adversarial"] is True
+    assert record["preset"] == "smoke" and record["seed"] == 0
+    assert [r["name"] for r in record["runs"]] == ["non_adversarial", "adversarial"]
+    adversarial = Path(record["runs"][1]["run_dir"])
+    evaluation = json.loads((adversarial / "eval.json").read_text())
+    assert record["metrics"]["recon (adversarial)"] == evaluation["metrics"]
+    names = [b["name"] for b in evaluation["baselines"]]
+    assert names == ["bicubic", "non-adversarial"] and record["methods"][1:] == names
+    assert record["conventions"]["name"] == "fastmri"
+    # the non-adversarial run really trained without the adversarial term
+    non_adv = [json.loads(line) for line in (Path(record["runs"][0]["run_dir"]) / "metrics.jsonl").open()]
+    assert not any("g_adv" in row for row in non_adv)
+    assert any("g_adv" in row for row in map(json.loads, (adversarial / "metrics.jsonl").open()))
+    for run in record["runs"]:
+        assert run["returncode"] == 0 and run["steps"] == 6
+        assert 100 < run["peak_rss_mb"] < 24 * 1024  # a torch process, measured per child
+        assert run["wall_s"] > 0
+
+
+def test_speed_ratios_are_computed_from_their_parts(results: dict) -> None:
+    (speed,) = results["speed"]
+    assert speed["status"] == "ok"
+    tr, fl, da = speed["trainer"], speed["flops"], speed["data"]
+    assert tr["ratio_plain"] == pytest.approx(tr["recon_ms"] / tr["plain_ms"], rel=1e-3)
+    assert tr["ratio_plain_cpu"] == pytest.approx(tr["recon_cpu_ms"] / tr["plain_cpu_ms"], rel=1e-3)
+    if tr["monai_ms"] is not None:
+        assert tr["ratio_monai"] == pytest.approx(tr["recon_ms"] / tr["monai_ms"], rel=1e-3)
+    n, c, h, w = fl["reference"]["shape"]
+    assert fl["reference"]["gflop"] == pytest.approx(2 * n * c * c * 9 * h * w / 1e9, rel=1e-3)
+    assert fl["efficiency"] == pytest.approx(fl["achieved_gflops_per_s"] / fl["reference"]["gflops_per_s"], rel=1e-2)
+    assert da["ratio"] == pytest.approx(da["delivered_samples_per_s"] / da["consumed_samples_per_s"], rel=1e-2)
+    assert speed["batch_size"] == 4  # the smoke preset's batch
+
+
+def test_scaling_points_grow_the_batch(results: dict) -> None:
+    scaling = results["scaling"]
+    points = {(p["batch_size"], p["patch_size"]): p for p in scaling["points"]}
+    assert set(points) == {(2, 32), (4, 32)}
+    assert all(p["status"] == "ok" and p["peak_rss_mb"] >= p["step_mem_mb"] for p in points.values())
+
+
+def test_figures_exist_and_record_the_machine(smoke_suite: tuple[Path, subprocess.CompletedProcess],
+                                               results: dict) -> None:
+    from PIL import Image
+
+    out, _ = smoke_suite
+    expected = {"mri_superres_metrics.png", "mri_superres_samples.png", "mri_superres_losses.png",
+                "speed.png", "scaling.png"}
+    assert expected <= set(results["figures"])
+    machine = results["machine"]
+    for name in results["figures"]:
+        with Image.open(out / "figures" / name) as image:
+            description = image.info.get("Description", "")
+        assert machine["cpu"] in description and machine["torch"] in description, name
+        assert f"{machine['cores']} cores" in description
+
+
+def test_update_readme_replaces_only_the_marked_section(smoke_suite: tuple[Path, subprocess.CompletedProcess],
+                                                        tmp_path: Path) -> None:
+    from benchmarks.__main__ import main
+
+    out, _ = smoke_suite
+    readme = tmp_path / "README.md"
+    before, after = "# Title\n\nintro\n\n", "\n\n## Next section\nkept\n"
+    readme.write_text(before + "<!-- results:start -->\nold table\n<!-- results:end -->" + after)
+    assert main(["--update-readme", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith(before) and text.endswith(after) and "old table" not in text
+    assert "| mri_superres | **recon (adversarial)** |" in text and "recon / plain" in text
+    assert main(["--update-readme", str(out), "--readme", str(readme)]) == 0
+    assert readme.read_text() == text  # idempotent
+
+
+def test_update_readme_without_markers_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from benchmarks.__main__ import main
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    assert main(["--update-readme", str(tmp_path), "--readme", str(readme)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "<!-- results:start -->" in err
+    assert readme.read_text() == "# no markers\n"
+
+
+def test_unknown_task_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from benchmarks.__main__ import main
+
+    assert main(["--suite", "quality", "--smoke", "--tasks", "mri_superess", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "did you mean 'mri_superres'" in err
+    assert not (tmp_path / "o").exists()
+
+
+# -- discovery through the plugin registry --------------------------------------------------
+class _VariantsTask(Task):
+    name = "bench_variants"
+    benchmark = [{"label": "bench_4x"}, {"label": "bench_8x", "overrides": ["data.scale=8"], "seed": 3}]
+
+
+def _fake_plugin() -> types.ModuleType:
+    module = types.ModuleType("bench_fake_plugin")
+
+    @hookimpl
+    def register_tasks(register):  # noqa: ANN001, ANN202
+        register("bench_opt_out", Task, description="opted out", benchmark=False)
+        register("bench_variants", _VariantsTask, description="two variants")
+        register("bench_by_extra", Task, description="declared at registration", benchmark={"preset": "paper"})
+
+    module.register_tasks = register_tasks
+    return module
+
+
+@pytest.fixture
+def third_party(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real registry plus a third-party plugin, as the process-wide plugin system."""
+    import recon.plugins as plugins
+
+    system = plugins.PluginSystem()
+    system.load_entry_points()
+    system.add_plugin(_fake_plugin(), "bench_fake")
+    monkeypatch.setattr(plugins, "_SYSTEM", system)
+
+
+def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
+    from benchmarks.spec import discover
+    from recon.plugins import get_plugin_system
+
+    entries = {e.name: e for e in discover()}
+    assert set(entries) == set(get_plugin_system().tasks.names())  # nothing hard-coded
+    assert [s.label for s in entries["mri_superres"].specs] == ["mri_superres"]
+    assert entries["mri_superres"].specs[0].preset == "default"
+    assert entries["bench_opt_out"].specs == []
+    variants = entries["bench_variants"].specs
+    assert [(s.label, s.overrides, s.seed) for s in variants] == [("bench_4x", [], 0), ("bench_8x", ["data.scale=8"], 3)]
+    assert entries["bench_by_extra"].specs[0].preset == "paper"
+    # named explicitly, an opted-out task runs anyway
+    assert [s.label for s in discover(["bench_opt_out"])[0].specs] == ["bench_opt_out"]
+
+
+def test_bad_benchmark_declarations_are_usage_errors() -> None:
+    from benchmarks.spec import parse_spec
+    from recon.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown benchmark field"):
+        parse_spec("t", {"presett": "default"})
+    with pytest.raises(UsageError, match="distinct labels"):
+        parse_spec("t", [{}, {}])
+    with pytest.raises(UsageError, match="bool, a mapping"):
+        parse_spec("t", "default")
+
+
+def test_opted_out_and_broken_tasks_are_recorded_not_raised(third_party: None, tmp_path: Path) -> None:
+    from benchmarks.quality import run_quality
+    from benchmarks.spec import BenchmarkSpec, TaskEntry
+
+    entries = [TaskEntry("bench_opt_out", "bench_fake", "", []),
+               TaskEntry("mri_superres", "superres", "", [BenchmarkSpec(label="broken", smoke_preset="nope")])]
+    records = run_quality(entries, tmp_path, smoke=True, device="cpu", log=lambda _: None)
+    assert [(r["label"], r["status"]) for r in records] == [("bench_opt_out", "skipped"), ("broken", "failed")]
+    assert "unknown preset 'nope'" in records[1]["reason"]
+
+
+def test_peak_memory_is_measured_per_child(tmp_path: Path) -> None:
+    from benchmarks.proc import run_child
+
+    big = run_child([sys.executable, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
+                    tmp_path / "big.log")
+    small = run_child([sys.executable, "-c", "pass"], tmp_path / "small.log")
+    assert big.returncode == 0 and small.returncode == 0
+    assert big.peak_rss_mb > 300 > small.peak_rss_mb  # RUSAGE_CHILDREN would report 300+ twice
+
+
+def test_child_timeout_kills_and_reports(tmp_path: Path) -> None:
+    from benchmarks.proc import run_child
+
+    result = run_child([sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"],
+                       tmp_path / "slow.log", timeout_s=1)
+    assert result.timed_out and result.returncode != 0 and result.wall_s < 30
+    assert "started" in result.tail()
