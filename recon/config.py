@@ -41,7 +41,7 @@ class TrainerConfig:
     ema_start: int = 0
     precision: Precision = "fp32"
     compile: bool = False
-    channels_last: bool = True  # used on CUDA only
+    channels_last: bool = True  # NHWC memory layout for 2D networks and batches (CPU and CUDA)
     grad_clip: float = 0.0
     nan_policy: Literal["rollback", "skip", "stop"] = "rollback"
     max_rollbacks: int = 3
