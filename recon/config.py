@@ -50,6 +50,7 @@ class TrainerConfig:
     log_every: int = 10
     sample_every: int = 500
     num_workers: int = 0
+    threads: int = 0  # torch CPU threads (0: torch's default, one per core)
     progress: bool = True
 
 
@@ -79,6 +80,7 @@ class LossConfig:
     perceptual: float = 0.0
     r1_gamma: float = 0.0
     reg_interval: int = 16  # lazy regularization: R1/GP every N discriminator steps
+    g_reg_interval: int = 4  # lazy generator regularization (path length) every N steps
     gp_weight: float = 10.0
 
 

@@ -95,7 +95,8 @@ class Task:
 
     def generator_regularizer(self, cfg: "RunConfig") -> "nn.Module | None":
         """An optional lazy generator regularizer (e.g. path length), called every
-        ``loss.reg_interval`` steps as ``reg(generator, batch) -> scalar``."""
+        ``loss.g_reg_interval`` steps as ``reg(generator, batch) -> scalar`` (the trainer
+        multiplies it by the interval)."""
         return None
 
     def build_augment(self, cfg: "RunConfig") -> "nn.Module | None":

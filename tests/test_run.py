@@ -107,3 +107,13 @@ def _flatten(tree, prefix: str = "") -> dict[str, torch.Tensor]:
     else:
         out[prefix] = torch.tensor(float(tree)) if isinstance(tree, (int, float, bool)) else torch.tensor(0.0)
     return out
+
+
+def test_logged_values_are_window_means(cli, tmp_path: Path) -> None:
+    """A lazy penalty due on some steps shows in every log line whose window contains it."""
+    out = tmp_path / "w"
+    assert cli("run", "--task", "mri_superres", *SMOKE, "--out", out, "--set", "trainer.log_every=3",
+               "--set", "trainer.d_warmup_steps=0", "--set", "trainer.eval_every=0").code == 0
+    train = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if "g_loss" in line]
+    assert [r["step"] for r in train] == [3, 6]
+    assert all("r1" in r and "d_loss" in r for r in train)  # R1 is due on steps 0, 2 and 4

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--checkpoint", required=True)
     pr.add_argument("input")
     pr.add_argument("-o", "--output", required=True)
+    pr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config value of the checkpoint's run for this prediction")
     pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
 
     gen = sub.add_parser("generate", help="sample an unconditional model")
@@ -60,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", type=int, default=16, help="number of images")
     gen.add_argument("-o", "--output", required=True, help="output folder")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value, e.g. --set model.truncation_psi=0.7")
     gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
 
     ls = sub.add_parser("list", help="list the registered tasks")

@@ -37,6 +37,8 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "loss.perceptual": (0, math.inf, True),
     "loss.r1_gamma": (0, math.inf, True),
     "loss.reg_interval": (1, math.inf, True),
+    "loss.g_reg_interval": (1, math.inf, True),
+    "trainer.threads": (0, 4096, True),
     "loss.gp_weight": (0, math.inf, True),
     "data.patch_size": (1, math.inf, True),
     "data.val_fraction": (0, 1, True),

@@ -15,6 +15,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class LogWindow:
+    """Running means of the values logged by each step since the last log line.
+
+    Values present only on some steps (a lazy penalty, the discriminator loss after its
+    warm-up) are averaged over the steps that had them.
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
+
+    def add(self, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            self._sums[key] = self._sums.get(key, 0.0) + float(value)
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def means(self) -> dict[str, float]:
+        """The means, then an empty window."""
+        out = {k: self._sums[k] / self._counts[k] for k in self._sums}
+        self._sums, self._counts = {}, {}
+        return out
+
+
 class RunLogger:
     """Writes one JSON object per logged step and mirrors scalars to TensorBoard.
 

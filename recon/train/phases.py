@@ -152,7 +152,7 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
     loss_cfg = ctx.cfg.loss
     D = ctx.discriminator_raw
     use_adv = adversarial_on and D is not None and loss_cfg.adversarial > 0
-    reg_due = ctx.g_regularizer is not None and step % max(1, loss_cfg.reg_interval) == 0
+    reg_due = ctx.g_regularizer is not None and step % max(1, loss_cfg.g_reg_interval) == 0
     if D is not None:
         D.requires_grad_(False)
     optimizer.zero_grad(set_to_none=True)
@@ -174,7 +174,7 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                     terms["g_adv"] = loss_cfg.adversarial * ctx.adversarial.g_loss(fake_logits.float(), real_logits)
                 if reg_due:
                     terms["g_reg"] = ctx.g_regularizer(ctx.generator_eager or ctx.generator,
-                                                       batch) * loss_cfg.reg_interval
+                                                       batch) * loss_cfg.g_reg_interval
                 loss = sum(terms.values()) if terms else fake.sum() * 0
                 scaler.scale(loss / len(batches)).backward()
             totals["g_loss"] = totals.get("g_loss", 0.0) + float(loss.detach()) / len(batches)

@@ -27,7 +27,7 @@ from recon.train import nonfinite
 from recon.train.config_checks import check_config
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
-from recon.train.logger import Progress, RunLogger
+from recon.train.logger import LogWindow, Progress, RunLogger
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
 from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
@@ -65,6 +65,8 @@ class Trainer:
         check_config(cfg)
         task.validate(cfg)
         check_precision(self.device, tcfg.precision)
+        if tcfg.threads:
+            torch.set_num_threads(tcfg.threads)
         init_process_group(self.dist, self.device)
         seed_everything(cfg.seed)  # the same on every rank: identical initial networks
         self.step = 0
@@ -219,8 +221,10 @@ class Trainer:
         """Training micro-batches from the current step on (the DataLoader over the step sampler)."""
         t = self.cfg.trainer
         sampler = StepBatchSampler(t.batch_size, t.grad_accum, self.dist, start_step=self.step)
+        # An own generator: creating the iterator must not draw from the global RNG (exact resume).
         loader = DataLoader(self.train_set, batch_sampler=sampler, num_workers=t.num_workers,
-                            pin_memory=self.device.type == "cuda", persistent_workers=t.num_workers > 0)
+                            pin_memory=self.device.type == "cuda", persistent_workers=t.num_workers > 0,
+                            generator=torch.Generator().manual_seed(self.cfg.seed))
         return iter(loader)
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +270,7 @@ class Trainer:
         batches_iter = self.batch_iterator()
         images_per_step = t.batch_size
         window_start, window_images = time.perf_counter(), 0
+        window = LogWindow()  # logged values are means over the steps since the last log
         stop = GracefulStop().__enter__()  # SIGINT/SIGTERM: finish the step, checkpoint, exit
         try:
             while self.step < t.max_steps:
@@ -283,8 +288,10 @@ class Trainer:
                     continue
                 self.step += 1
                 window_images += images_per_step
+                window.add(logs)
                 if self.step % t.log_every == 0 or self.step == t.max_steps:
                     elapsed = max(time.perf_counter() - window_start, 1e-9)
+                    logs = window.means()
                     logs["img_per_s"] = window_images / elapsed
                     logs["lr_g"] = self.opt_g.param_groups[0]["lr"]
                     logs = self._reduce(logs)
@@ -312,7 +319,8 @@ class Trainer:
         t, step = self.cfg.trainer, self.step
         if t.eval_every and step % t.eval_every == 0 and step < t.max_steps:
             result = self.evaluate("val")
-            logger.log(step, {f"val/{k}": v for k, v in result["metrics"].items()})
+            if result["metrics"]:
+                logger.log(step, {f"val/{k}": v for k, v in result["metrics"].items()})
         if t.sample_every and (step % t.sample_every == 0 or step == t.max_steps):
             self.write_samples(step)
         if t.checkpoint_every and step % t.checkpoint_every == 0:
