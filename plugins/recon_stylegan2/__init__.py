@@ -1,0 +1,46 @@
+"""recon_stylegan2: the unconditional ``stylegan2`` task and its StyleGAN2 building blocks.
+
+Modules: :mod:`.layers` (equalized-lr layers, modulated conv, minibatch stddev, resampling),
+:mod:`.mapping` (``MappingNetwork``), :mod:`.networks` (``Generator``, ``Discriminator``,
+``CONFIGS``), :mod:`.discriminator`, :mod:`.regularizers` (``r1_penalty``,
+``PathLengthRegularizer``), and the task: :mod:`.task` (``StyleGAN2Task``), :mod:`.config`,
+:mod:`.presets`, :mod:`.data`, :mod:`.sampling`, :mod:`.baseline`, :mod:`.evaluate`.
+
+Registered through the ``recon`` entry-point group like any third-party plugin. Importing
+this package does not import torch: the hooks register lazy factories. See docs/stylegan2.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon import hookimpl
+
+__all__ = ["register_tasks", "register_networks"]
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    def stylegan2() -> Any:
+        from recon_stylegan2.task import StyleGAN2Task
+
+        return StyleGAN2Task()
+
+    register("stylegan2", stylegan2,
+             description="unconditional StyleGAN2 + ADA (faces, mni152 slices or your images), FID/KID vs a Gaussian")
+
+
+@hookimpl
+def register_networks(register: Any) -> None:
+    def generator(**kwargs: Any) -> Any:
+        from recon_stylegan2.networks import Generator
+
+        return Generator(**kwargs)
+
+    def discriminator(**kwargs: Any) -> Any:
+        from recon_stylegan2.networks import Discriminator
+
+        return Discriminator(**kwargs)
+
+    register("stylegan2_generator", generator, description="StyleGAN2 generator (mapping + skip synthesis)")
+    register("stylegan2_discriminator", discriminator, description="StyleGAN2 residual discriminator")

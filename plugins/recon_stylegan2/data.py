@@ -1,0 +1,133 @@
+"""Images for unconditional training: square, ``model.resolution`` pixels, values in [0, 1].
+
+Sources (``data.source``): the built-in ``faces`` (scikit-image's lfw_subset, 200 gray
+25 x 25 faces), ``mni152`` (axial T1 slices of the MNI152 brain) or any other registered
+source, and the user's own folder or file (``--data``); loading and the train/val/test
+split are :func:`recon.data.images2d.load_split_images`'s.
+
+Slices of 3D volumes are rotated by 90 degrees so the second in-plane axis points up
+(anterior up for axial slices of RAS volumes, superior up for coronal and sagittal ones).
+Each image is made square (``data.square``: centre-crop, or zero-pad; ``auto`` pads the
+slices of 3D volumes so no anatomy is cut and crops 2D images, as StyleGAN's
+dataset_tool does) and resized to ``model.resolution`` (bicubic, antialiased when
+shrinking). Training item ``i`` is a pure function of ``(seed, i)``: a uniformly drawn
+image with the configured dataset augmentation (``data.augment``: none, ``xflip`` or the
+8 ``dihedral`` flips/rotations). Items are ``{"target": (C, R, R)}`` in [0, 1];
+evaluation items add ``"volume"`` (the image's index).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from recon.data.collection import load_source
+from recon.data.images2d import ImageSpec, load_options, load_split_images
+from recon.data.patches import random_dihedral, sample_generator
+
+__all__ = ["image_spec", "split_images", "to_square", "TrainImages", "EvalImages"]
+
+
+def image_spec(cfg: Any) -> ImageSpec:
+    """The loader's spec for ``cfg.data`` (hashable: loads are cached per process)."""
+    d = cfg.data
+    return ImageSpec(source=d.source, axis=d.axis, min_foreground=d.min_foreground,
+                     val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
+                     seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels,
+                     cache_dir=d.cache_dir)
+
+
+def _has_volumes(spec: ImageSpec) -> bool:
+    loaded = load_source(spec.source, load_options(spec), spec.role)
+    return any(v.spatial_dims == 3 for v in loaded.volumes)
+
+
+def to_square(image: Tensor, mode: str) -> Tensor:
+    """``(C, H, W)`` -> ``(C, S, S)``: centre crop to the short side or zero-pad to the long one."""
+    h, w = image.shape[-2:]
+    if h == w:
+        return image
+    if mode == "crop":
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        return image[..., top:top + s, left:left + s]
+    s = max(h, w)
+    top, left = (s - h) // 2, (s - w) // 2
+    return F.pad(image, (left, s - w - left, top, s - h - top))
+
+
+def resize(image: Tensor, resolution: int) -> Tensor:
+    """A square ``(C, S, S)`` image resized to ``(C, R, R)`` (bicubic, antialiased), clamped to [0, 1]."""
+    if image.shape[-1] == resolution:
+        return image.clamp(0, 1)
+    out = F.interpolate(image[None].float(), size=(resolution, resolution), mode="bicubic",
+                        align_corners=False, antialias=image.shape[-1] > resolution)
+    return out[0].clamp(0, 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _split_tensor(spec: ImageSpec, split: str, resolution: int, square: str) -> Tensor:
+    images = load_split_images(spec, split)
+    volumes = _has_volumes(spec)
+    mode = square if square != "auto" else ("pad" if volumes else "crop")
+    tensors = [torch.from_numpy(a.copy()) for _, a in images]
+    if volumes:  # slices of RAS volumes: the second in-plane axis upwards (anterior/superior up)
+        tensors = [torch.rot90(t, 1, dims=(-2, -1)) for t in tensors]
+    out = [resize(to_square(t, mode), resolution) for t in tensors]
+    stacked = torch.stack(out).contiguous()
+    stacked.requires_grad_(False)
+    return stacked
+
+
+def split_images(cfg: Any, split: str) -> Tensor:
+    """All images of ``split`` as one ``(M, C, R, R)`` float32 tensor in [0, 1] (do not modify)."""
+    return _split_tensor(image_spec(cfg), split, cfg.model.resolution, cfg.data.square)
+
+
+def augment_image(image: Tensor, mode: str, rng: torch.Generator) -> Tensor:
+    """Dataset augmentation of a ``(C, R, R)`` image drawn from ``rng``."""
+    if mode == "xflip":
+        return image.flip(-1) if int(torch.randint(0, 2, (1,), generator=rng)) else image
+    if mode == "dihedral":
+        return random_dihedral(image, rng)
+    return image
+
+
+class TrainImages(Dataset):
+    """Infinite-style training set: item ``i`` depends only on ``(seed, i)``.
+
+    Args:
+        images: ``(M, C, R, R)`` in [0, 1].
+        seed: the run seed.
+        augment: ``none``, ``xflip`` or ``dihedral``.
+    """
+
+    def __init__(self, images: Tensor, seed: int, augment: str = "none", length: int = 2**31 - 1) -> None:
+        self.images, self.seed, self.augment, self.length = images, seed, augment, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        rng = sample_generator(self.seed, index)
+        which = int(torch.randint(0, self.images.shape[0], (1,), generator=rng))
+        image = augment_image(self.images[which], self.augment, rng)
+        return {"target": image.contiguous()}
+
+
+class EvalImages(Dataset):
+    """The real images of an evaluation split: ``{"target": (C, R, R), "volume": index}``."""
+
+    def __init__(self, images: Tensor) -> None:
+        self.images = images
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        return {"target": self.images[index], "volume": torch.tensor(index)}

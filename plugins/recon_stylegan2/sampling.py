@@ -1,0 +1,106 @@
+"""Sampling a trained generator: latents per seed, batches of images, PNG files, sample grids.
+
+Range convention: the generator works in [-1, 1] (as StyleGAN2); everything here that
+leaves the task (PNGs, metrics, sample grids) is mapped to [0, 1] by ``(x + 1) / 2`` and
+clamped (:func:`to_unit`).
+
+Determinism: latent ``i`` of seed ``s`` is drawn on the CPU from its own generator seeded
+by ``(s, i)``, so it is the same on every device and for every ``-n`` (the first ``k`` of
+``-n 2k`` images are the images of ``-n k``). Random noise inputs, where used, come from
+torch's global RNG forked and seeded from ``s`` and the batch, so the caller's RNG stream is
+left untouched (with ``noise_mode="const"`` the noise is the generator's fixed buffers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["unwrap", "latents", "to_unit", "generate_samples", "write_pngs", "sample_panels"]
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The bare module under DDP (``.module``) / ``torch.compile`` (``._orig_mod``) wrappers."""
+    while True:
+        inner = getattr(module, "module", None) or getattr(module, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return module
+        module = inner
+
+
+def latents(z_dim: int, seed: int, start: int, count: int) -> Tensor:
+    """``(count, z_dim)`` CPU latents for indices ``start .. start + count - 1`` of ``seed``."""
+    rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed((seed * 1_000_003 + i) % (2**63 - 1)))
+            for i in range(start, start + count)]
+    return torch.stack(rows)
+
+
+def to_unit(images: Tensor) -> Tensor:
+    """Generator output in [-1, 1] -> [0, 1], clamped."""
+    return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Fork torch's global RNG (CPU, and ``device`` if CUDA), seed it, restore it afterwards."""
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def generate_samples(generator: nn.Module, n: int, seed: int, device: torch.device, batch_size: int = 32,
+                     truncation_psi: float = 1.0, truncation_cutoff: int = 0,
+                     noise_mode: str = "random") -> Iterator[Tensor]:
+    """Yield ``n`` samples of ``generator`` (eval mode) in batches: ``(b, C, R, R)`` CPU tensors in [0, 1].
+
+    Batch ``k`` draws its noise inputs from the global RNG seeded with ``(seed, k)`` inside a
+    fork, so the caller's RNG is never touched, also between batches.
+    """
+    G = unwrap(generator)
+    for start in range(0, n, batch_size):
+        z = latents(G.z_dim, seed, start, min(batch_size, n - start)).to(device)
+        was_training = G.training
+        G.eval()
+        try:
+            with torch.no_grad(), seeded_global_rng((seed * 7_919 + start) % (2**63 - 1), device):
+                images = G(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff or None,
+                           noise_mode=noise_mode)
+        finally:
+            G.train(was_training)
+        yield to_unit(images).cpu()
+
+
+def write_pngs(images: Tensor, out_dir: Path, start: int = 0) -> list[Path]:
+    """Save ``(b, C, H, W)`` images in [0, 1] as 8-bit PNGs ``{start + i:06d}.png`` (gray or RGB)."""
+    from PIL import Image
+
+    paths = []
+    arrays = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    for i, array in enumerate(arrays):
+        path = out_dir / f"{start + i:06d}.png"
+        Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(path)
+        paths.append(path)
+    return paths
+
+
+def sample_panels(fake: Tensor, real: Tensor, min_size: int = 64) -> list[Tensor]:
+    """Columns for ``samples/*.png``: column ``j`` holds generated ``j`` above real ``j``.
+
+    ``fake`` and ``real`` are ``(N, C, R, R)`` in [0, 1]; images are enlarged (nearest) to at
+    least ``min_size`` pixels so small resolutions stay visible. Returns ``N`` tensors of
+    shape ``(2, C, S, S)``: the grid's first row shows samples, the second real images.
+    """
+    n = min(fake.shape[0], real.shape[0])
+    fake, real = fake[:n].float().cpu(), real[:n].float().cpu().clamp(0, 1)
+    factor = max(1, -(-min_size // fake.shape[-1]))
+    if factor > 1:
+        fake = F.interpolate(fake, scale_factor=factor, mode="nearest")
+        real = F.interpolate(real, scale_factor=factor, mode="nearest")
+    return [torch.stack([fake[j], real[j]]) for j in range(n)]
