@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,38 +12,62 @@ from torch import nn
 from recon.errors import CheckpointError
 
 
-def load_run(checkpoint: str | Path, task: Any | None = None) -> tuple[Any, Any, dict[str, Any]]:
+@dataclass
+class LoadedModel:
+    """A checkpoint's task (with its saved task state), resolved config and generator."""
+
+    task: Any
+    cfg: Any
+    generator: nn.Module
+
+
+def _task_name(task: Any | str | None) -> str | None:
+    return task if task is None or isinstance(task, str) else task.name
+
+
+def load_run(checkpoint: str | Path, task: Any | str | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Load a checkpoint safely and rebuild its task and config.
 
+    Args:
+        checkpoint: the ``.pt`` file.
+        task: a task (or task name) the checkpoint must belong to; ``None`` accepts any.
+
     Returns:
-        ``(task, cfg, state)``. ``task`` is looked up from the checkpoint when not given; a
-        checkpoint of another task than ``task`` is refused.
+        ``(task, cfg, state)``: a fresh task instance holding the checkpoint's task state
+        (so the caller's own task object is never modified), its config, the raw state.
     """
     from recon.config import config_from_dict
     from recon.plugins import get_task
     from recon.train.checkpoint import load_checkpoint
 
-    state = load_checkpoint(checkpoint, task.name if task is not None else None)
-    if task is None:
-        task = get_task(str(state.get("task")))
+    state = load_checkpoint(checkpoint, _task_name(task))
+    fresh = get_task(str(state.get("task")))
+    fresh.load_extra_state(state.get("task_state", {}))
     try:
-        cfg = config_from_dict(task, state["config"])
+        cfg = config_from_dict(fresh, state["config"])
     except Exception as exc:  # noqa: BLE001
-        raise CheckpointError(f"{checkpoint}: its saved config does not fit task {task.name} ({exc})") from None
-    return task, cfg, state
+        raise CheckpointError(f"{checkpoint}: its saved config does not fit task {fresh.name} ({exc})") from None
+    return fresh, cfg, state
 
 
-def load_generator(checkpoint: str | Path, task: Any | None = None,
-                   device: torch.device | str = "cpu") -> tuple[nn.Module, Any]:
-    """The checkpoint's generator (its EMA weights when present) in eval mode, and its config."""
-    task, cfg, state = load_run(checkpoint, task)
-    generator = task.build_generator(cfg)
+def load_model(checkpoint: str | Path, task: Any | str | None = None,
+               device: torch.device | str = "cpu") -> LoadedModel:
+    """The checkpoint's generator (its EMA weights when present) in eval mode, with its task and config."""
+    loaded_task, cfg, state = load_run(checkpoint, task)
+    generator = loaded_task.build_generator(cfg)
     weights = state["nets"].get("ema") or state["nets"]["generator"]
     try:
         generator.load_state_dict(weights)
     except RuntimeError as exc:
         raise CheckpointError(f"{checkpoint}: weights do not match the task's generator ({str(exc)[:200]})") from None
-    return generator.to(device).eval(), cfg
+    return LoadedModel(loaded_task, cfg, generator.to(device).eval())
+
+
+def load_generator(checkpoint: str | Path, task: Any | str | None = None,
+                   device: torch.device | str = "cpu") -> tuple[nn.Module, Any]:
+    """``(generator, cfg)`` of a checkpoint; see :func:`load_model`."""
+    model = load_model(checkpoint, task, device)
+    return model.generator, model.cfg
 
 
 def comparison_name(cfg: Any) -> str:

@@ -11,14 +11,12 @@ from recon.errors import UsageError
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from recon.evaluation import format_table
-    from recon.inference import comparison_name, load_generator
+    from recon.inference import comparison_name, load_generator, load_model
     from recon.train.runtime import resolve_device
 
     device = resolve_device(args.device)
-    generator, cfg = load_generator(args.checkpoint, device=device)
-    from recon.plugins import get_task
-
-    task = get_task(cfg.task)
+    model = load_model(args.checkpoint, device=device)
+    task, cfg, generator = model.task, model.cfg, model.generator
     cfg.apply_overrides(args.overrides)
     if args.data:
         data = Path(args.data)

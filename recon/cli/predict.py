@@ -9,33 +9,31 @@ from recon.errors import UsageError
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from recon.inference import load_generator
-    from recon.plugins import get_task
+    from recon.inference import load_model
     from recon.train.runtime import resolve_device
 
     source = Path(args.input)
     if not source.exists():
         raise UsageError(f"{source}: no such file or directory")
     device = resolve_device(args.device)
-    generator, cfg = load_generator(args.checkpoint, device=device)
+    model = load_model(args.checkpoint, device=device)
+    task, cfg, generator = model.task, model.cfg, model.generator
     cfg.apply_overrides(args.overrides)
-    task = get_task(cfg.task)
     out = task.predict_file(cfg, generator, source, Path(args.output), device)
     print(f"wrote {out}")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from recon.inference import load_generator
-    from recon.plugins import get_task
+    from recon.inference import load_model
     from recon.train.runtime import resolve_device
 
     if args.n < 1:
         raise UsageError("-n must be at least 1")
     device = resolve_device(args.device)
-    generator, cfg = load_generator(args.checkpoint, device=device)
+    model = load_model(args.checkpoint, device=device)
+    task, cfg, generator = model.task, model.cfg, model.generator
     cfg.apply_overrides(args.overrides)
-    task = get_task(cfg.task)
     paths = task.sample_file(cfg, generator, args.n, Path(args.output), device, seed=args.seed)
     print(f"wrote {len(paths)} images to {args.output}")
     return 0

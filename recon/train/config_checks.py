@@ -40,7 +40,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "loss.g_reg_interval": (1, math.inf, True),
     "trainer.threads": (0, 4096, True),
     "loss.gp_weight": (0, math.inf, True),
-    "data.patch_size": (1, math.inf, True),
+    "data.patch_size": (0, math.inf, True),  # 0: whole images, where a task supports it
     "data.val_fraction": (0, 1, True),
     "data.test_fraction": (0, 1, True),
     "data.gap": (0, math.inf, True),

@@ -66,3 +66,13 @@ class _Scaler(torch.amp.GradScaler):
 def make_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     """A GradScaler that is enabled only for fp16 (bf16 and fp32 need no loss scaling)."""
     return _Scaler(device.type, enabled=(precision == "fp16"))
+
+
+#: memory format per tensor rank: NHWC for 2D images, NDHWC for volumes
+CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+
+def to_channels_last(module: torch.nn.Module) -> torch.nn.Module:
+    """Channels-last weights: NHWC for 2D networks, NDHWC for 3D ones (by the widest weight)."""
+    rank = max((p.dim() for p in module.parameters()), default=0)
+    return module.to(memory_format=CHANNELS_LAST[rank]) if rank in CHANNELS_LAST else module

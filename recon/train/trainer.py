@@ -31,7 +31,7 @@ from recon.train.logger import LogWindow, Progress, RunLogger
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
 from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
-from recon.train.precision import check_precision, make_scaler
+from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
                                  seed_everything, step_generator)
 from recon.train.samples import save_grid
@@ -90,9 +90,9 @@ class Trainer:
         disc = self.task.build_discriminator(cfg)
         self.discriminator = disc.to(device) if disc is not None else None
         if cfg.trainer.channels_last:  # NHWC: faster convolutions with cuDNN and oneDNN alike
-            self.generator = self.generator.to(memory_format=torch.channels_last)
+            self.generator = to_channels_last(self.generator)
             if self.discriminator is not None:
-                self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
+                self.discriminator = to_channels_last(self.discriminator)
         g_reg = self.task.generator_regularizer(cfg)
         self.g_regularizer = g_reg.to(device) if g_reg is not None else None
         self.generator, self.discriminator = sync_batchnorm(self.generator, self.discriminator, cfg,
@@ -234,8 +234,8 @@ class Trainer:
         for key, value in batch.items():
             if isinstance(value, torch.Tensor):
                 value = value.to(self.device, non_blocking=True)
-                if cl and value.dim() == 4:
-                    value = value.contiguous(memory_format=torch.channels_last)
+                if cl and value.dim() in CHANNELS_LAST:
+                    value = value.contiguous(memory_format=CHANNELS_LAST[value.dim()])
             out[key] = value
         return out
 
