@@ -119,7 +119,7 @@ def test_only_rank_zero_writes(two_ranks: tuple) -> None:
     assert len(list((out / "tensorboard").glob("events.out.tfevents.*"))) == 1
     assert [p.name for p in (out / "samples").iterdir()] == ["step_0000002.png"]
     assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "config.yaml", "eval.json", "metrics.jsonl",
-                                                     "samples", "tensorboard"]
+                                                     "samples", "splits.json", "tensorboard"]
     assert [p.name for p in (out / "checkpoints").iterdir()] == ["last.pt"]
 
 
