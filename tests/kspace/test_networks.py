@@ -99,3 +99,17 @@ def test_monai_varnet_wrapper_multicoil():
     assert torch.isfinite(full).all()
     with pytest.raises(UsageError, match="Cartesian"):
         net(zf, s.masked_kspace, make_mask("poisson", (H, W), 4, seed=0)[None, None])
+
+
+def test_monai_varnet_single_coil_uses_unit_maps_with_any_mask():
+    """Single-coil k-space has sensitivity 1: no estimation, so 2D (Poisson-disc) masks work."""
+    torch.manual_seed(0)
+    s, _ = _data(kind="poisson")
+    mask = make_mask("poisson", (H, W), 4, seed=0)[None, None]
+    net = MonaiVarNet(cascades=1, features=(4, 4, 8, 8, 16, 4), sens_features=(2, 2, 4, 4, 8, 2)).eval()
+    zf = to_channels(s.zero_filled, 1)
+    with torch.no_grad():
+        out = net(zf, s.masked_kspace, mask)
+        explicit = net(zf, s.masked_kspace, mask, torch.ones(1, 1, H, W, dtype=torch.complex64))
+    assert out.shape == (2, 2, H, W)
+    torch.testing.assert_close(out, explicit)

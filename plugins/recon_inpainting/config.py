@@ -1,0 +1,69 @@
+"""Config sections of ``inpainting``: ``model``, ``data`` and ``mask`` (the core ``loss``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from recon.config import DataConfig, ModelConfig
+from recon.errors import ConfigError
+from recon_inpainting.masks import MaskConfig
+
+__all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config"]
+
+
+@dataclass
+class InpaintModelConfig(ModelConfig):
+    """The generator (``unet`` or Pathak's ``context_encoder``) and the PatchGAN discriminator."""
+
+    arch: Literal["unet", "context_encoder"] = "unet"
+    features: tuple[int, int, int, int, int, int] = (16, 32, 64, 128, 128, 16)  # unet: BasicUNet widths
+    norm: Literal["instance", "batch"] = "instance"  # unet (BatchNorm statistics do not follow the EMA weights)
+    residual: bool = False  # unet: output = filled input + UNet (learn a correction of mask.fill)
+    ce_channels: int = 64  # context encoder: width of the first layer (doubles to 8x)
+    ce_bottleneck: int = 4000  # context encoder: bottleneck channels (Pathak: 4000)
+    d_channels: int = 32
+    d_layers: int = 3
+    d_norm: Literal["instance", "batch", "none"] = "instance"
+
+
+@dataclass
+class InpaintDataConfig(DataConfig):
+    """Random training patches; fixed evaluation patches cut from the evaluation images."""
+
+    source: str = "natural"
+    channels: int = 3  # 3 = RGB, 1 = gray (e.g. data.source=mni152)
+    axis: int = 2  # slice axis of volumes
+    min_foreground: float = 0.0  # skip volume slices with less foreground than this
+    patch_size: int = 64  # side of training and evaluation patches
+    eval_patches: int = 16  # evaluation patches per evaluation image
+    min_patch_std: float = 0.05  # redraw patches flatter than this (std of [0, 1] values; 0 = keep all)
+    augment: bool = True  # random flips / 90-degree rotations of training patches
+
+
+def check_config(cfg: Any) -> None:
+    """``ConfigError`` naming the key for mask/data/model values that cannot work."""
+    m, d, model = cfg.mask, cfg.data, cfg.model
+    for key in ("size", "min_size", "brush_width"):
+        value = getattr(m, key)
+        if not (math.isfinite(value) and 0 < value <= 1):
+            raise ConfigError(f"mask.{key} must be in (0, 1] (a fraction of the image side), got {value}")
+    if m.min_size > m.size:
+        raise ConfigError(f"mask.min_size ({m.min_size}) must be <= mask.size ({m.size})")
+    for key in ("count", "strokes", "max_vertices"):
+        if getattr(m, key) < 1:
+            raise ConfigError(f"mask.{key} must be >= 1, got {getattr(m, key)}")
+    if d.channels not in (1, 3):
+        raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
+    if d.patch_size < 16:
+        raise ConfigError(f"data.patch_size must be >= 16, got {d.patch_size}")
+    if not (math.isfinite(d.min_patch_std) and d.min_patch_std >= 0):
+        raise ConfigError(f"data.min_patch_std must be >= 0, got {d.min_patch_std}")
+    if d.eval_patches < 1:
+        raise ConfigError(f"data.eval_patches must be >= 1, got {d.eval_patches}")
+    if model.arch == "context_encoder" and d.patch_size % 32:
+        raise ConfigError(f"model.arch=context_encoder needs data.patch_size to be a multiple of 32, "
+                          f"got {d.patch_size}")
+    if any(f < 1 for f in model.features) or model.ce_channels < 1 or model.ce_bottleneck < 1:
+        raise ConfigError("model widths (features, ce_channels, ce_bottleneck) must be >= 1")

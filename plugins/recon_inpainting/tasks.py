@@ -1,0 +1,124 @@
+"""The ``inpainting`` task: fill a hole from its context (Pathak et al. 2016, plus GAN inpainting).
+
+Training pairs are random patches of the built-in photographs (or the user's images, or MRI
+slices with ``data.source=mni152 data.channels=1``) with a random hole (:mod:`masks`). The
+generator sees the masked image and the mask concatenated; its output is composited
+(``mask * G + (1 - mask) * input``), so known pixels are kept exactly and only the hole is
+generated. Losses: L1/L2 on the hole, the adversarial term against a PatchGAN that sees the
+composite, and optional LPIPS. Baselines: biharmonic inpainting and the masked input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from recon.data.images2d import ImageSpec, load_split_images
+from recon.errors import DataError
+from recon.task import Task
+from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
+from recon_inpainting.fill import composite
+
+
+class InpaintingTask(Task):
+    name = "inpainting"
+    description = "image inpainting (U-Net or context encoder + PatchGAN) vs biharmonic inpainting"
+    metric_convention = "sr"  # Y-channel PSNR/SSIM, no border crop (eval_scale = 0)
+    baseline_name = "biharmonic"
+
+    def config_sections(self) -> dict[str, type]:
+        return {"model": InpaintModelConfig, "data": InpaintDataConfig, "mask": MaskConfig}
+
+    def validate(self, cfg: Any) -> None:
+        check_config(cfg)
+
+    # -- data -----------------------------------------------------------------------------
+    def image_spec(self, cfg: Any) -> ImageSpec:
+        d = cfg.data
+        return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
+                         val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
+                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels)
+
+    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+        from recon_inpainting.data import InpaintEvalDataset, InpaintPatchDataset, make_sample
+
+        check_config(cfg)
+        images = load_split_images(self.image_spec(cfg), split)
+        size = cfg.data.patch_size
+        small = [a.shape for _, a in images if min(a.shape[-2:]) < size]
+        if small:
+            raise DataError(f"{cfg.data.source}: {len(small)} {split} image(s) are smaller than one patch "
+                            f"({small[0][-2]}x{small[0][-1]} < {size}x{size}); lower data.patch_size")
+        d = cfg.data
+        if split != "train":
+            return InpaintEvalDataset(images, size, d.eval_patches, cfg.mask, d.min_patch_std)
+        tensors = [torch.from_numpy(a) for _, a in images]
+        return InpaintPatchDataset(tensors, size, cfg.seed, make_sample(cfg.mask), d.min_patch_std, d.augment)
+
+    # -- networks -------------------------------------------------------------------------
+    def build_generator(self, cfg: Any) -> nn.Module:
+        from recon_inpainting.networks import ContextEncoder, InpaintUNet
+
+        m, channels = cfg.model, cfg.data.channels
+        if m.arch == "context_encoder":
+            return ContextEncoder(channels, cfg.data.patch_size, m.ce_channels, m.ce_bottleneck)
+        return InpaintUNet(channels, m.features, m.norm, m.residual)
+
+    def build_discriminator(self, cfg: Any) -> nn.Module:
+        from recon.nets import PatchGANDiscriminator
+
+        m = cfg.model
+        return PatchGANDiscriminator(cfg.data.channels, m.d_channels, m.d_layers, m.d_norm)
+
+    def generate(self, generator: nn.Module, batch: dict[str, Tensor],
+                 rng: torch.Generator | None = None) -> Tensor:
+        """``G(cat(input, mask))`` in the hole, the input elsewhere: ``(N, C, H, W)``."""
+        inputs, mask = batch["input"], batch["mask"]
+        raw = generator(torch.cat([inputs, mask.to(inputs.dtype)], dim=1))
+        return composite(raw, mask, inputs)
+
+    # -- losses -----------------------------------------------------------------------------
+    def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
+                     perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
+        """``loss.l1`` / ``loss.l2``: mean error over the hole pixels; ``loss.perceptual``: LPIPS
+        of the composite. (Known pixels are copied, so a valid-region term would be zero.)"""
+        loss, target, mask = cfg.loss, batch["target"].float(), batch["mask"].float()
+        area = (mask.sum() * fake.shape[1]).clamp_min(1)
+        terms: dict[str, Tensor] = {}
+        if loss.l1:
+            terms["l1"] = loss.l1 * ((fake - target).abs() * mask).sum() / area
+        if loss.l2:
+            terms["l2"] = loss.l2 * ((fake - target) ** 2 * mask).sum() / area
+        if loss.perceptual:
+            if perceptual_fn is None:
+                raise ValueError("loss.perceptual > 0 needs a perceptual network")
+            terms["perceptual"] = loss.perceptual * perceptual_fn(fake, target).mean()
+        return terms
+
+    # -- evaluation -----------------------------------------------------------------------
+    def baselines(self, cfg: Any) -> dict[str, Any]:
+        from recon_inpainting.baselines import biharmonic
+
+        return {"biharmonic": lambda b: biharmonic(b["input"], b["mask"]),
+                "masked input": lambda b: b["input"]}
+
+    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+        from recon_inpainting.evaluate import evaluate
+
+        return evaluate(self, cfg, generator, split, device, extra_models)
+
+    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+                     device: torch.device) -> Path:
+        from recon_inpainting.predict import predict_file
+
+        return predict_file(self, cfg, generator, input_path, output_path, device)
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        from recon_inpainting.presets import presets
+
+        return presets()

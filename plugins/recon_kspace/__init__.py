@@ -1,0 +1,61 @@
+"""recon_kspace: undersampled k-space MR reconstruction, task ``mri_kspace``.
+
+Registered through the ``recon`` entry-point group like any third-party plugin. Import-light on
+purpose: nothing here imports torch or MONAI; the task and networks are built lazily.
+
+- ``recon_kspace.fft``          centred orthonormal FFTs, complex <-> 2-channel helpers, RSS
+- ``recon_kspace.masks``        fastMRI Cartesian masks (equispaced, random), Poisson-disc, validation
+- ``recon_kspace.coils``        simulated coil maps, RSS and SENSE combination/expansion
+- ``recon_kspace.calibration``  coil maps estimated from the calibration region (real multi-coil data)
+- ``recon_kspace.simulate``     magnitude -> phase -> k-space -> undersampled -> zero-filled
+- ``recon_kspace.consistency``  hard and learned-soft data-consistency layers
+- ``recon_kspace.networks``     cascade-of-U-Nets generator, MONAI VarNet wrapper
+- ``recon_kspace.fastmri_io``   fastMRI HDF5 reading/writing
+- ``recon_kspace.data``, ``fastmri_data``  datasets (simulated k-space; real fastMRI k-space)
+- ``recon_kspace.task``, ``config``, ``presets``, ``evaluate``, ``predict``  the task
+
+Conventions: docs/kspace.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon import hookimpl
+
+__all__ = ["fft", "masks", "coils", "calibration", "simulate", "consistency", "networks", "fastmri_io"]
+
+#: the benchmark suite trains both accelerations (docs/benchmarks.md)
+BENCHMARK = [
+    {"label": "mri_kspace_4x", "overrides": ["mask.acceleration=4"]},
+    {"label": "mri_kspace_8x", "overrides": ["mask.acceleration=8"]},
+]
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    def mri_kspace() -> Any:
+        from recon_kspace.task import KspaceReconstructionTask
+
+        return KspaceReconstructionTask()
+
+    register("mri_kspace", mri_kspace, benchmark=BENCHMARK,
+             description="undersampled k-space MRI reconstruction 4x/8x (U-Net cascade with data consistency "
+                         "+ PatchGAN), vs zero-filled")
+
+
+@hookimpl
+def register_networks(register: Any) -> None:
+    def kspace_cascade(**kwargs: Any) -> Any:
+        from recon_kspace.networks import CascadeNet
+
+        return CascadeNet(**kwargs)
+
+    def kspace_varnet(**kwargs: Any) -> Any:
+        from recon_kspace.networks import MonaiVarNet
+
+        return MonaiVarNet(**kwargs)
+
+    register("kspace_cascade", kspace_cascade,
+             description="cascade of residual U-Nets with hard/soft k-space data consistency")
+    register("kspace_varnet", kspace_varnet, description="MONAI E2E-VarNet behind the cascade's signature")

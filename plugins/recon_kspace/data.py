@@ -1,0 +1,173 @@
+"""Datasets of simulated k-space made from magnitude images (the built-in MNI152 slices or the
+user's images/volumes).
+
+Each item: magnitude ``(1, H, W)`` in [0, 1] -> smooth random phase -> (coil maps) -> k-space
+-> mask -> zero-filled (``simulate.simulate_sample``). Keys (``C`` coils, 1 for single-coil):
+
+- ``input``: zero-filled magnitude ``(1, H, W)`` (RSS of the coil images for multi-coil), the
+  classical baseline and what ``samples/*.png`` show;
+- ``zero_filled``: the complex zero-filled image as ``(2, H, W)`` (real, imag), SENSE-combined
+  for multi-coil; ``kspace``: measured (masked) k-space, complex64 ``(C, H, W)``;
+  ``mask``: float32 ``(1, 1, W)`` (Cartesian) or ``(1, H, W)`` (Poisson-disc);
+  ``maps``: complex64 ``(C, H, W)`` coil maps (multi-coil only);
+- ``kspace_full``: the fully sampled k-space ``(C, H, W)`` (training items, for ``loss.kspace``);
+- ``target``: the magnitude ``(1, H, W)``; evaluation items add ``volume``.
+
+Training item ``i`` is a pure function of ``(seed, i)``; evaluation item ``j`` of ``j`` alone
+(the run's seed does not change the test inputs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from recon.data.patches import sample_generator
+from recon.errors import DataError, UsageError
+from recon_kspace.coils import simulate_coil_maps
+from recon_kspace.fft import to_channels
+from recon_kspace.masks import make_mask
+from recon_kspace.simulate import simulate_sample, zero_filled_rss
+
+EVAL_SEED = 0  # evaluation inputs do not depend on the run's seed
+_SEED_RANGE = 2**31 - 1
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the (small, many-op) simulation on one intra-op thread: with ``num_workers=0`` it
+    runs in the training process, whose thread pool otherwise spins on every tiny op."""
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How a magnitude image becomes measured k-space (the ``mask`` and ``data`` sections)."""
+
+    kind: str = "equispaced"
+    acceleration: float = 4.0
+    center_fraction: float | None = None
+    fixed_mask_seed: int | None = None  # one mask for every sample (``mask.seed_mode=fixed``)
+    coils: int = 1
+    max_phase: float = float(np.pi)
+    phase_cutoff: int = 2
+    noise_std: float = 0.0
+
+    @classmethod
+    def from_config(cls, cfg: object) -> "Simulation":
+        m, d = cfg.mask, cfg.data  # type: ignore[attr-defined]
+        return cls(m.kind, float(m.acceleration), m.center_fraction,
+                   m.seed if m.seed_mode == "fixed" else None, d.coils, d.max_phase, d.phase_cutoff, d.noise_std)
+
+    def mask(self, shape: tuple[int, int], seed: int) -> Tensor:
+        """Bool ``(1, W)`` or ``(H, W)`` mask; ``seed`` is used unless the mask is fixed."""
+        use = self.fixed_mask_seed if self.fixed_mask_seed is not None else seed
+        mask = make_mask(self.kind, shape, self.acceleration, self.center_fraction, seed=use)
+        if not bool(mask.any()):
+            raise UsageError(f"mask.kind={self.kind} at {self.acceleration:g}x with center_fraction="
+                             f"{self.center_fraction} samples nothing on {shape[0]}x{shape[1]} k-space")
+        return mask
+
+    def item(self, magnitude: Tensor, mask_seed: int, seed: int, full: bool = False) -> dict[str, Tensor]:
+        """One sample from a magnitude image ``(1, H, W)`` (keys: module docstring)."""
+        h, w = magnitude.shape[-2:]
+        mask = self.mask((h, w), mask_seed)
+        maps = simulate_coil_maps(self.coils, (h, w), seed=seed) if self.coils > 1 else None
+        with one_thread():
+            s = simulate_sample(magnitude[0], mask, maps=maps, seed=seed, max_phase=self.max_phase,
+                                phase_cutoff=self.phase_cutoff, noise_std=self.noise_std)
+            zf_mag = zero_filled_rss(s.masked_kspace) if maps is not None else s.zero_filled.abs()
+        item = {
+            "input": zf_mag.unsqueeze(0).float(),
+            "target": magnitude,
+            "zero_filled": to_channels(s.zero_filled, dim=0).float(),
+            "kspace": s.masked_kspace.to(torch.complex64),
+            "mask": mask.reshape(1, *mask.shape).float(),
+        }
+        if maps is not None:
+            item["maps"] = maps.to(torch.complex64)
+        if full:
+            item["kspace_full"] = s.kspace.to(torch.complex64)
+        return item
+
+
+def _seed(rng: torch.Generator) -> int:
+    return int(torch.randint(0, _SEED_RANGE, (1,), generator=rng))
+
+
+class SimulatedTrainDataset(Dataset):
+    """Item ``i``: a random slice, a random crop, random flips, then the simulation.
+
+    Args:
+        images: ``(1, H, W)`` float tensors in [0, 1].
+        sim: the simulation.
+        seed: the run seed.
+        rows: crop height (0 = whole height). Cropping rows (the readout direction) keeps the
+            phase-encode aliasing of whole slices, which Cartesian masks create along W.
+        cols: crop width (0 = full width; the images must then share a width).
+        augment: random up-down / left-right flips before the simulation.
+    """
+
+    def __init__(self, images: list[Tensor], sim: Simulation, seed: int, rows: int = 0, cols: int = 0,
+                 augment: bool = True, length: int = 2**31 - 1) -> None:
+        self.images, self.sim, self.seed = images, sim, seed
+        self.rows, self.cols, self.augment, self.length = rows, cols, augment, length
+        too_small = [tuple(im.shape[-2:]) for im in images if im.shape[-2] < rows or im.shape[-1] < cols]
+        if too_small:
+            raise DataError(f"{len(too_small)} training image(s) are smaller than one crop "
+                            f"({too_small[0][0]}x{too_small[0][1]} < {rows}x{cols}); lower data.patch_size/patch_width")
+        shapes = {(rows or im.shape[-2], cols or im.shape[-1]) for im in images}
+        if len(shapes) > 1:
+            raise DataError(f"training images differ in size ({len(shapes)} shapes, e.g. {sorted(shapes)[:2]}); "
+                            "set data.patch_size and data.patch_width to train on equal crops")
+        weights = torch.tensor([float(im.shape[-2] * im.shape[-1]) for im in images])
+        self.weights = weights / weights.sum()
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        rng = sample_generator(self.seed, index)
+        image = self.images[int(torch.multinomial(self.weights, 1, generator=rng))]
+        h, w = image.shape[-2:]
+        rows, cols = self.rows or h, self.cols or w
+        top = int(torch.randint(0, h - rows + 1, (1,), generator=rng))
+        left = int(torch.randint(0, w - cols + 1, (1,), generator=rng))
+        image = image[..., top:top + rows, left:left + cols]
+        if self.augment:
+            flips = int(torch.randint(0, 4, (1,), generator=rng))
+            dims = [d for bit, d in ((1, -2), (2, -1)) if flips & bit]
+            if dims:
+                image = image.flip(dims)
+        return self.sim.item(image.contiguous(), _seed(rng), _seed(rng), full=True)
+
+
+class SimulatedEvalDataset(Dataset):
+    """Whole slices, each with a fixed mask, phase (and coil maps): ``{..., "volume"}``."""
+
+    def __init__(self, images: tuple[tuple[int, np.ndarray], ...], sim: Simulation) -> None:
+        self.images, self.sim = images, sim
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        volume, array = self.images[index]
+        rng = sample_generator(EVAL_SEED, index)
+        item = self.sim.item(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)), _seed(rng), _seed(rng))
+        item["volume"] = torch.tensor(volume)
+        return item

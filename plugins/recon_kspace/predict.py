@@ -1,0 +1,132 @@
+"""``recon predict`` for ``mri_kspace``: a fastMRI HDF5 file, a NIfTI volume or a 2D image.
+
+- fastMRI ``.h5``: every slice is reconstructed from its k-space. A file with a ``mask``
+  dataset (test/challenge data) is already undersampled and used as is; a fully sampled file is
+  undersampled retrospectively with the run's mask (``mask.kind``, ``mask.acceleration``,
+  ``mask.center_fraction``, seed ``mask.seed``). Multi-coil: coil maps estimated from the
+  calibration region, the output is the coil-combined magnitude (equal to the root-sum-of-squares
+  for consistent data). The output is centre-cropped to the file's reference size when it holds
+  one (320x320), written as NIfTI ``(H, W, slices)`` (identity affine: fastMRI files carry no
+  geometry) or, for a ``.h5`` output, as fastMRI's submission layout (``reconstruction``
+  ``(slices, H, W)``), in the file's intensity units.
+- NIfTI / PNG (a magnitude image): normalised as in training, undersampled retrospectively with
+  the run's simulation (smooth phase, coils, the run's mask with seed ``mask.seed``), then
+  reconstructed; NIfTI slice by slice along ``data.axis``, written with the same affine and the
+  original intensity scale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from recon.data.readers import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
+from recon.data.volume import check_finite, denormalize, normalize_percentile
+from recon.errors import DataError, UsageError
+from recon.evaluation import iterate_batches
+from recon_kspace.data import Simulation
+from recon_kspace.fastmri_data import HDF5_SUFFIXES, center_crop, measured_item
+from recon_kspace.coils import coil_combine_rss
+from recon_kspace.fft import ifft2c
+from recon_kspace.masks import apply_mask, validate_mask
+
+
+@torch.no_grad()
+def reconstruct(task: Any, generator: nn.Module, items: list[dict[str, Tensor]], device: torch.device,
+                crop: tuple[int, int] | None = None, batch_size: int = 4) -> np.ndarray:
+    """Magnitudes ``(N, h, w)`` of the generator's reconstructions of ``items`` (batched by shape)."""
+    generator.eval()
+    out = []
+    for batch in iterate_batches(items, batch_size):
+        batch = {k: v.to(device) for k, v in batch.items()}
+        mag = task.generate(generator, batch)
+        if crop is not None:
+            mag = center_crop(mag, crop)
+        out.append(mag[:, 0].float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def _file_mask(raw: np.ndarray, width: int, path: Path) -> Tensor:
+    """A fastMRI file's own ``mask`` ``(W,)`` as a bool ``(1, W)`` mask, checked against the k-space."""
+    mask = torch.from_numpy(np.asarray(raw).reshape(-1) != 0).reshape(1, -1)
+    try:
+        validate_mask(mask, (1, width), name=f"{path.name}: mask")
+    except UsageError as exc:
+        raise DataError(str(exc)) from None
+    return mask
+
+
+def predict_fastmri(task: Any, cfg: Any, generator: nn.Module, path: Path, output: Path,
+                    device: torch.device) -> Path:
+    """Reconstruct every slice of a fastMRI file into ``output`` (NIfTI or fastMRI ``.h5``)."""
+    from recon_kspace.fastmri_io import read_fastmri
+
+    if not (is_nifti(output) or output.suffix.lower() in HDF5_SUFFIXES):
+        raise UsageError(f"{output}: a fastMRI input needs a .nii/.nii.gz (or .h5) output")
+    vol = read_fastmri(path)
+    kspace = torch.from_numpy(vol.kspace)
+    kspace = kspace.unsqueeze(1) if kspace.ndim == 3 else kspace  # (S, C, H, W)
+    if not torch.isfinite(torch.view_as_real(kspace)).all():
+        raise DataError(f"{path}: k-space contains NaN or Inf values")
+    h, w = kspace.shape[-2:]
+    if vol.mask is not None:
+        mask = _file_mask(vol.mask, w, path)  # test/challenge data: already undersampled
+    else:
+        mask = Simulation.from_config(cfg).mask((h, w), cfg.mask.seed)
+    target = vol.target
+    crop = (min(target.shape[-2], h), min(target.shape[-1], w)) if target is not None else (h, w)
+    if target is not None and float(target.max()) > 0:
+        scale = float(target.max())  # as in training: the reference volume's maximum
+    else:
+        scale = float(coil_combine_rss(ifft2c(apply_mask(kspace, mask))).max())  # the zero-filled maximum
+    if not scale > 0:
+        raise DataError(f"{path}: the undersampled k-space is all zeros")
+    items = [measured_item(k / scale, mask, crop) for k in kspace]
+    result = reconstruct(task, generator, items, device, crop) * scale  # (S, h, w)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if is_nifti(output):
+        return write_nifti(output, np.ascontiguousarray(result.transpose(1, 2, 0)), np.eye(4))
+    import h5py
+
+    with h5py.File(output, "w") as f:
+        f.create_dataset("reconstruction", data=result.astype(np.float32))
+    return output
+
+
+def _simulated_items(cfg: Any, images: np.ndarray) -> list[dict[str, Tensor]]:
+    """Retrospective undersampling of magnitude slices ``(S, H, W)`` in [0, 1] with the run's
+    simulation and the mask of seed ``mask.seed``."""
+    sim = dataclasses.replace(Simulation.from_config(cfg), fixed_mask_seed=cfg.mask.seed)
+    if min(images.shape[-2:]) < 2:
+        raise DataError(f"slices of {images.shape[-2]}x{images.shape[-1]} are too small to undersample")
+    return [sim.item(torch.from_numpy(np.ascontiguousarray(s[None], dtype=np.float32)), cfg.mask.seed, i)
+            for i, s in enumerate(images)]
+
+
+def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+                 device: torch.device) -> Path:
+    """Reconstruct ``input_path`` into ``output_path`` (see the module docstring)."""
+    if input_path.suffix.lower() in HDF5_SUFFIXES:
+        return predict_fastmri(task, cfg, generator, input_path, output_path, device)
+    if is_nifti(input_path):
+        if not is_nifti(output_path):
+            raise UsageError(f"{output_path}: a NIfTI input needs a .nii or .nii.gz output")
+        volume = read_nifti(input_path)
+        normed = normalize_percentile(volume)
+        axis = cfg.data.axis
+        slices = np.moveaxis(normed.array[0], axis, 0)  # (S, h, w)
+        result = reconstruct(task, generator, _simulated_items(cfg, slices), device)
+        return write_nifti(output_path, denormalize(np.moveaxis(result, 0, axis), normed.norm), volume.affine)
+    if is_image(input_path):
+        if not is_image(output_path):
+            raise UsageError(f"{output_path}: an image input needs an image output (.png, .tif ...)")
+        image = read_image(input_path)
+        check_finite(image.array, str(input_path))
+        gray = np.clip(image.array.mean(0), 0, 1)
+        return write_image(output_path, reconstruct(task, generator, _simulated_items(cfg, gray[None]), device)[0])
+    raise DataError(f"{input_path}: unsupported input (expected fastMRI .h5, .nii/.nii.gz or PNG/JPEG/TIFF)")

@@ -1,0 +1,160 @@
+"""The ``mri_kspace`` task: undersampled k-space MR reconstruction with adversarial training.
+
+Data (:mod:`recon_kspace.data`, :mod:`recon_kspace.fastmri_data`): the built-in MNI152 T1
+slices or the user's images with simulated k-space (smooth random phase, optional simulated
+coils), or the user's fastMRI HDF5 k-space used as is; masks follow fastMRI's conventions.
+Generator: a cascade of U-Nets with hard or learned soft data consistency (DAGAN/RefineGAN
+style) or MONAI's E2E-VarNet, fed the zero-filled image, the measured k-space, the mask and
+the coil maps; it outputs a complex image whose magnitude is compared with the target.
+Discriminator: a PatchGAN on magnitude images. Losses: image L1 (``loss.l1``), k-space L1
+(``loss.kspace``), adversarial (``loss.adversarial``), optional LPIPS (``loss.perceptual``).
+Baseline: the zero-filled reconstruction; metrics in the fastMRI convention plus HFEN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from recon.task import Task
+from recon_kspace.config import KspaceDataConfig, KspaceLossConfig, KspaceModelConfig, MaskConfig, check_config
+from recon_kspace.data import Simulation
+
+
+def kspace_l1(output: Tensor, batch: dict[str, Tensor]) -> Tensor:
+    """Mean ``|fft2c(S x) - k_full|`` over samples, coils and k-space locations.
+
+    ``output``: the generator's complex image ``(N, 2, H, W)``; ``batch["kspace_full"]``: the
+    fully sampled coil k-space ``(N, C, H, W)``; ``batch["maps"]`` (multi-coil) ``(N, C, H, W)``.
+    The FFT is orthonormal, so the term has the image's scale.
+    """
+    from recon_kspace.coils import sense_expand
+    from recon_kspace.fft import fft2c, to_complex
+
+    if "kspace_full" not in batch:
+        raise KeyError("loss.kspace needs the fully sampled k-space (batch key 'kspace_full')")
+    x = to_complex(output.float(), dim=1)
+    maps = batch.get("maps")
+    coil_images = x.unsqueeze(1) if maps is None else sense_expand(x, maps)
+    return (fft2c(coil_images) - batch["kspace_full"]).abs().mean()
+
+
+class KspaceReconstructionTask(Task):
+    name = "mri_kspace"
+    description = ("undersampled k-space MRI reconstruction: cascade of U-Nets with data consistency "
+                   "+ PatchGAN, vs zero-filled")
+    metric_convention = "fastmri"
+    baseline_name = "zero-filled"
+
+    def __init__(self) -> None:
+        self._last: tuple[Tensor, Tensor] | None = None  # (magnitude, complex output) of generate
+
+    def config_sections(self) -> dict[str, type]:
+        return {"mask": MaskConfig, "model": KspaceModelConfig, "data": KspaceDataConfig,
+                "loss": KspaceLossConfig}
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        from recon_kspace.presets import presets
+
+        return presets()
+
+    def validate(self, cfg: Any) -> None:
+        check_config(cfg)
+
+    # -- data -----------------------------------------------------------------------------
+    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+        from recon_kspace.fastmri_data import FastMRIEvalDataset, FastMRITrainDataset, fastmri_files, split_volumes
+
+        sim = Simulation.from_config(cfg)
+        if fastmri_files(cfg.data.source):
+            volumes = split_volumes(cfg, split)
+            sim.mask(volumes[0].kspace_shape[-2:], 0)  # a mask that cannot be made fails here, clearly
+            if split == "train":
+                return FastMRITrainDataset(volumes, sim, cfg.seed, cfg.trainer.batch_size // cfg.trainer.grad_accum)
+            return FastMRIEvalDataset(volumes, sim)
+        from recon.data.images2d import load_split_images
+        from recon.data.options import image_spec
+        from recon_kspace.data import SimulatedEvalDataset, SimulatedTrainDataset
+
+        images = load_split_images(image_spec(cfg, channels=1), split)
+        sim.mask(images[0][1].shape[-2:], 0)
+        if split != "train":
+            return SimulatedEvalDataset(images, sim)
+        d = cfg.data
+        return SimulatedTrainDataset([torch.from_numpy(a) for _, a in images], sim, cfg.seed,
+                                     d.patch_size, d.patch_width, d.augment)
+
+    # -- networks -------------------------------------------------------------------------
+    def build_generator(self, cfg: Any) -> nn.Module:
+        from recon_kspace.networks import CascadeNet, MonaiVarNet
+
+        m = cfg.model
+        if m.generator == "varnet":
+            net = MonaiVarNet(m.cascades, tuple(m.varnet_features), tuple(m.sens_features))
+            from recon_kspace.fastmri_data import fastmri_files
+
+            if cfg.data.coils == 1 and not fastmri_files(cfg.data.source):
+                # simulated single-coil data: unit coil maps, the sensitivity network is unused
+                # (frozen so that DistributedDataParallel does not wait for its gradients)
+                net.model.coil_sensitivity_model.requires_grad_(False)
+            return net
+        return CascadeNet(m.cascades, m.chans, m.depth, m.convs, m.dc, m.init_lambda, m.share_weights)
+
+    def build_discriminator(self, cfg: Any) -> nn.Module:
+        from recon.nets import PatchGANDiscriminator
+
+        m = cfg.model
+        return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)
+
+    def generate(self, generator: nn.Module, batch: dict[str, Tensor],
+                 rng: torch.Generator | None = None) -> Tensor:
+        """The magnitude ``(N, 1, h, w)`` of ``G(zero_filled, kspace, mask, maps)``, centre-cropped to
+        the target's size (fastMRI's 320x320 evaluation crop; a no-op for simulated data)."""
+        from recon_kspace.fastmri_data import center_crop
+        from recon_kspace.networks import magnitude
+
+        out = generator(batch["zero_filled"], batch["kspace"], batch["mask"], batch.get("maps"))
+        mag = magnitude(out)
+        if "target" in batch and mag.shape[-2:] != batch["target"].shape[-2:]:
+            mag = center_crop(mag, tuple(batch["target"].shape[-2:]))
+        self._last = (mag, out)
+        return mag
+
+    # -- losses ---------------------------------------------------------------------------
+    def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
+                     perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
+        """Image L1/L2/perceptual on magnitudes (the core terms) plus ``loss.kspace`` x k-space L1."""
+        terms = super().content_loss(cfg, batch, fake, perceptual_fn)
+        if cfg.loss.kspace > 0:
+            if self._last is None or self._last[0] is not fake:
+                raise RuntimeError("loss.kspace: content_loss must follow generate() on the same batch")
+            terms["kspace"] = cfg.loss.kspace * kspace_l1(self._last[1], batch)
+        self._last = None
+        return terms
+
+    # -- evaluation -----------------------------------------------------------------------
+    def baselines(self, cfg: Any) -> dict[str, Any]:
+        """The zero-filled reconstruction (RSS of the coil images for multi-coil data)."""
+        return {"zero-filled": lambda batch: batch["input"]}
+
+    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+        from recon_kspace.evaluate import evaluate
+
+        try:
+            return evaluate(self, cfg, generator, split, device, extra_models)
+        finally:
+            self._last = None
+
+    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+                     device: torch.device) -> Path:
+        from recon_kspace.predict import predict_file
+
+        try:
+            return predict_file(self, cfg, generator, input_path, output_path, device)
+        finally:
+            self._last = None

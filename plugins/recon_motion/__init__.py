@@ -1,0 +1,32 @@
+"""Built-in motion-correction plugin: task ``mri_motion``.
+
+Registered through the ``recon`` entry-point group like any third-party plugin. Importing
+this module is cheap: the task class is imported when the task is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recon import hookimpl
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    def mri_motion() -> Any:
+        from recon_motion.tasks import MotionCorrectionTask
+
+        return MotionCorrectionTask()
+
+    register("mri_motion", mri_motion,
+             description="MRI motion correction on brain slices (residual U-Net + PatchGAN), vs the corrupted input")
+
+
+@hookimpl
+def register_networks(register: Any) -> None:
+    def residual_unet(**kwargs: Any) -> Any:
+        from recon_motion.networks import ResidualUNet
+
+        return ResidualUNet(**kwargs)
+
+    register("residual_unet", residual_unet, description="residual 2D U-Net (MONAI BasicUNet), any input size")
