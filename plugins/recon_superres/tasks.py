@@ -193,8 +193,8 @@ class MRISuperResTask(SuperResolutionTask):
         return {
             "smoke": _smoke(),
             "default": {
-                "trainer": {"max_steps": 3000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
-                            "lr_schedule": "cosine", "d_warmup_steps": 1000, "ema_decay": 0.999,
+                "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
+                            "lr_schedule": "cosine", "d_warmup_steps": 1200, "ema_decay": 0.999,
                             "checkpoint_every": 500, "eval_every": 1000, "sample_every": 1000, "log_every": 20},
                 "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
                           "d_channels": 32, "d_stages": 3, "d_fc": 128},
@@ -224,8 +224,8 @@ class SRGANTask(SuperResolutionTask):
         return {
             "smoke": _smoke(),
             "default": {
-                "trainer": {"max_steps": 3000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
-                            "lr_schedule": "cosine", "d_warmup_steps": 1000, "checkpoint_every": 500,
+                "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
+                            "lr_schedule": "cosine", "d_warmup_steps": 1200, "checkpoint_every": 500,
                             "eval_every": 1000, "sample_every": 1000, "log_every": 20},
                 "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
                           "d_channels": 32, "d_stages": 3, "d_fc": 128},
