@@ -111,21 +111,29 @@ def _lpips_model(cfg: "RunConfig", device: torch.device) -> tuple[nn.Module | No
     return model, model.label
 
 
+def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
+                   extra_models: dict[str, nn.Module] | None = None) -> dict[str, Method]:
+    """Every method a paired evaluation scores, by name: ``model`` first, then the task's
+    baselines, then ``extra_models``; each maps a batch to its postprocessed prediction
+    ``(B, C, H, W)``. Puts the networks in eval mode."""
+    generator.eval()
+    methods: dict[str, Method] = {"model": lambda b: task.postprocess(task.generate(generator, b))}
+    for name, fn in task.baselines(cfg).items():
+        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
+    for name, model in (extra_models or {}).items():
+        model.eval()
+        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
+    return methods
+
+
 @torch.no_grad()
 def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str,
                     device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """Score the generator, the task's baselines and ``extra_models`` on ``split``."""
     from recon.metrics import CONVENTIONS
 
-    generator.eval()
     dataset = task.build_dataset(cfg, split)
-    methods: dict[str, Method] = {"model": lambda b: task.postprocess(task.generate(generator, b))}
-    baselines = task.baselines(cfg)
-    for name, fn in baselines.items():
-        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
-    for name, model in (extra_models or {}).items():
-        model.eval()
-        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
+    methods = paired_methods(task, cfg, generator, extra_models)
 
     scale = task.eval_scale(cfg)
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}

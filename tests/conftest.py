@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -74,3 +76,35 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["run", "--task", "mri_superres", "--preset", "smoke", "--out", str(out),
                  "--set", "trainer.progress=false"]) == 0
     return out
+
+
+SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+
+
+@contextlib.contextmanager
+def one_intra_op_thread() -> Iterator[None]:
+    """Tiny tensors: one intra-op thread avoids OpenMP spin-waits on a busy 2-core machine
+    (measured: a tiny VarNet step took 14 s with 2 threads under load, 0.09 s with 1)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def plain_and_gan_runs(task: str, root: Path, plain_extra: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Two smoke runs of ``task`` under ``root``: ``plain`` (``loss.adversarial=0``, 3 steps, plus
+    ``plain_extra`` settings) and ``gan``, which reports ``plain`` as its non-adversarial
+    comparison (``eval.compare_checkpoint``)."""
+    from recon.cli.main import main
+
+    plain, gan = root / "plain", root / "gan"
+    sets = [a for s in ("loss.adversarial=0", "trainer.max_steps=3", *plain_extra) for a in ("--set", s)]
+    with one_intra_op_thread():
+        assert main(["run", "--task", task, *SMOKE, "--out", str(plain), *sets]) == 0
+        assert main(["run", "--task", task, *SMOKE, "--out", str(gan),
+                     "--set", f"eval.compare_checkpoint={plain / 'checkpoints' / 'last.pt'}"]) == 0
+    return {"plain": plain, "gan": gan}

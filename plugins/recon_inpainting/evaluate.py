@@ -8,38 +8,24 @@ metrics are diluted by the known pixels (copied exactly by every method), ``l1_h
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from recon.evaluation import evaluate_paired, iterate_batches
+from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
 from recon_inpainting.baselines import l1_hole
 
 L1_HOLE = ("mean |pred - gt| over the hole pixels and channels, values in [0,1], "
            "prediction clamped to [0,1], mean over images")
 
 
-def _methods(task: Any, cfg: Any, generator: nn.Module,
-             extra_models: dict[str, nn.Module] | None) -> dict[str, Callable[[dict[str, Tensor]], Tensor]]:
-    """The methods of ``evaluate_paired`` under the same names: model, baselines, extra models."""
-    methods = {"model": lambda b: task.postprocess(task.generate(generator, b))}
-    for name, fn in task.baselines(cfg).items():
-        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
-    for name, model in (extra_models or {}).items():
-        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
-    return methods
-
-
 @torch.no_grad()
 def hole_errors(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, float]:
     """``{method: mean l1_hole}`` over the evaluation images of ``split``."""
-    generator.eval()
-    for model in (extra_models or {}).values():
-        model.eval()
-    methods = _methods(task, cfg, generator, extra_models)
+    methods = paired_methods(task, cfg, generator, extra_models)
     values: dict[str, list[float]] = {name: [] for name in methods}
     dataset = task.build_dataset(cfg, split)
     for batch in iterate_batches(dataset, cfg.eval.batch_size, cfg.eval.max_images):

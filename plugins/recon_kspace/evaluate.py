@@ -17,14 +17,14 @@ reconstruction from a smoother one. ``scipy.ndimage.gaussian_laplace`` computes 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from scipy.ndimage import gaussian_laplace
 from torch import Tensor, nn
 
-from recon.evaluation import evaluate_paired, iterate_batches
+from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
 
 HFEN_SIGMA = 1.5
 HFEN_RADIUS = 7  # 15x15 support, as in Ravishankar & Bresler 2011
@@ -71,25 +71,11 @@ class HFENScores:
         return float(np.mean(values)) if values else float("nan")
 
 
-def _methods(task: Any, cfg: Any, generator: nn.Module,
-             extra_models: dict[str, nn.Module] | None) -> dict[str, Callable[[dict[str, Tensor]], Tensor]]:
-    """The methods of ``evaluate_paired`` under its names: model, baselines, extra models."""
-    methods = {"model": lambda b: task.postprocess(task.generate(generator, b))}
-    for name, fn in task.baselines(cfg).items():
-        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
-    for name, model in (extra_models or {}).items():
-        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
-    return methods
-
-
 @torch.no_grad()
 def hfen_scores(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, float]:
     """``{method: mean HFEN over volumes}`` on ``split`` (the items ``evaluate_paired`` scores)."""
-    generator.eval()
-    for model in (extra_models or {}).values():
-        model.eval()
-    methods = _methods(task, cfg, generator, extra_models)
+    methods = paired_methods(task, cfg, generator, extra_models)
     scores = {name: HFENScores() for name in methods}
     dataset = task.build_dataset(cfg, split)
     seen = 0

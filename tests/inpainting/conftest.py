@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
-SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+from tests.conftest import SMOKE, one_intra_op_thread
 
 
 @pytest.fixture(autouse=True)
 def _one_intra_op_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP spin-waits on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """Tiny tensors: one intra-op thread (see :func:`tests.conftest.one_intra_op_thread`)."""
+    with one_intra_op_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +22,6 @@ def inpaint_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from recon.cli.main import main
 
     out = tmp_path_factory.mktemp("inpainting") / "run"
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_intra_op_thread():
         assert main(["run", "--task", "inpainting", *SMOKE, "--out", str(out)]) == 0
-    finally:
-        torch.set_num_threads(before)
     return out

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from recon_kspace.fastmri_io import make_fake_fastmri, write_fastmri
-
-SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+from tests.conftest import SMOKE
 
 
 def assert_clean_failure(result, fragment: str) -> None:

@@ -12,9 +12,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
 from recon_kspace.fastmri_io import make_fake_fastmri
-from tests.conftest import phantom_volume, write_nifti
-
-SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+from tests.conftest import SMOKE, phantom_volume, write_nifti
 
 
 def _ckpt(run: Path) -> Path:

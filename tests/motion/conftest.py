@@ -5,35 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
-SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+from tests.conftest import one_intra_op_thread, plain_and_gan_runs
 
 
 @pytest.fixture(autouse=True)
 def _one_intra_op_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP spin-waits on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """Tiny tensors: one intra-op thread (see :func:`tests.conftest.one_intra_op_thread`)."""
+    with one_intra_op_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
 def motion_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two smoke runs: ``plain`` (L1 only, loss.adversarial=0) and ``gan``, which reports the
     plain one as its non-adversarial comparison (``eval.compare_checkpoint``)."""
-    from recon.cli.main import main
-
-    root = tmp_path_factory.mktemp("motion")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        plain, gan = root / "plain", root / "gan"
-        assert main(["run", "--task", "mri_motion", *SMOKE, "--out", str(plain),
-                     "--set", "loss.adversarial=0", "--set", "trainer.max_steps=3"]) == 0
-        assert main(["run", "--task", "mri_motion", *SMOKE, "--out", str(gan),
-                     "--set", f"eval.compare_checkpoint={plain / 'checkpoints' / 'last.pt'}"]) == 0
-    finally:
-        torch.set_num_threads(before)
-    return {"plain": plain, "gan": gan}
+    return plain_and_gan_runs("mri_motion", tmp_path_factory.mktemp("motion"))

@@ -7,20 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from tests.conftest import phantom_volume, write_nifti
-
-SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false"]
+from tests.conftest import SMOKE, one_intra_op_thread, phantom_volume, plain_and_gan_runs, write_nifti
 
 
 @pytest.fixture(autouse=True)
 def _one_intra_op_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP spin-waits on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """Tiny tensors: one intra-op thread (see :func:`tests.conftest.one_intra_op_thread`)."""
+    with one_intra_op_thread():
+        yield
 
 
 def contrast_of(t1: np.ndarray) -> np.ndarray:
@@ -49,17 +44,4 @@ def pairs_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two smoke runs on mni152 T1 -> T2: ``plain`` (L1 only, loss.adversarial=0) and ``gan``,
     which reports the plain one as its non-adversarial comparison (``eval.compare_checkpoint``)."""
-    from recon.cli.main import main
-
-    root = tmp_path_factory.mktemp("translation")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        plain, gan = root / "plain", root / "gan"
-        assert main(["run", "--task", "mri_translation", *SMOKE, "--out", str(plain),
-                     "--set", "loss.adversarial=0", "--set", "trainer.max_steps=3"]) == 0
-        assert main(["run", "--task", "mri_translation", *SMOKE, "--out", str(gan),
-                     "--set", f"eval.compare_checkpoint={plain / 'checkpoints' / 'last.pt'}"]) == 0
-    finally:
-        torch.set_num_threads(before)
-    return {"plain": plain, "gan": gan}
+    return plain_and_gan_runs("mri_translation", tmp_path_factory.mktemp("translation"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.translation.conftest import SMOKE
+from tests.conftest import SMOKE
 from tests.translation.test_translation_task import HISTOGRAM, assert_clean_failure
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import write_nifti
-from tests.translation.conftest import SMOKE
+from tests.conftest import SMOKE, write_nifti
 
 HISTOGRAM = "histogram-matched source"
 
