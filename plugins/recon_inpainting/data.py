@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import random_crop, random_dihedral, sample_generator
+from recon.data.patches import area_weights, random_crop, random_dihedral, sample_generator, weighted_choice
 from recon_inpainting.fill import apply_mask
 from recon_inpainting.masks import MaskConfig, make_mask
 
@@ -61,15 +61,14 @@ class InpaintPatchDataset(Dataset):
                  min_std: float = 0.0, augment: bool = True, length: int = 2**31 - 1) -> None:
         self.images, self.patch_size, self.seed, self.sample = images, patch_size, seed, sample
         self.min_std, self.augment, self.length = min_std, augment, length
-        weights = torch.tensor([float(im.shape[-2] * im.shape[-1]) for im in images])
-        self.weights = weights / weights.sum()
+        self.weights = area_weights(images)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        image = self.images[int(torch.multinomial(self.weights, 1, generator=rng))]
+        image = self.images[weighted_choice(self.weights, rng)]
         patch = textured_crop(image, self.patch_size, rng, self.min_std)
         if self.augment:
             patch = random_dihedral(patch, rng).contiguous()

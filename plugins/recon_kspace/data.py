@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import sample_generator
+from recon.data.patches import area_weights, random_flips, sample_generator, weighted_choice
 from recon.errors import DataError, UsageError
 from recon_kspace.coils import simulate_coil_maps
 from recon_kspace.fft import to_channels
@@ -134,25 +134,21 @@ class SimulatedTrainDataset(Dataset):
         if len(shapes) > 1:
             raise DataError(f"training images differ in size ({len(shapes)} shapes, e.g. {sorted(shapes)[:2]}); "
                             "set data.patch_size and data.patch_width to train on equal crops")
-        weights = torch.tensor([float(im.shape[-2] * im.shape[-1]) for im in images])
-        self.weights = weights / weights.sum()
+        self.weights = area_weights(images)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        image = self.images[int(torch.multinomial(self.weights, 1, generator=rng))]
+        image = self.images[weighted_choice(self.weights, rng)]
         h, w = image.shape[-2:]
         rows, cols = self.rows or h, self.cols or w
         top = int(torch.randint(0, h - rows + 1, (1,), generator=rng))
         left = int(torch.randint(0, w - cols + 1, (1,), generator=rng))
         image = image[..., top:top + rows, left:left + cols]
         if self.augment:
-            flips = int(torch.randint(0, 4, (1,), generator=rng))
-            dims = [d for bit, d in ((1, -2), (2, -1)) if flips & bit]
-            if dims:
-                image = image.flip(dims)
+            image = random_flips(image, rng)
         return self.sim.item(image.contiguous(), _seed(rng), _seed(rng), full=True)
 
 

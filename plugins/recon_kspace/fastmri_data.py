@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import sample_generator
+from recon.data.patches import sample_generator, weighted_choice
 from recon.data.split_plan import plan_splits
 from recon.errors import DataError
 from recon_kspace.calibration import estimate_maps
@@ -178,7 +178,7 @@ class FastMRITrainDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        vol = self.volumes[int(torch.multinomial(self.weights, 1, generator=rng))]
+        vol = self.volumes[weighted_choice(self.weights, rng)]
         slice_index = int(torch.randint(0, vol.num_slices, (1,), generator=rng))
         mask_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
         return slice_item(vol, slice_index, self.sim, mask_seed, full=True)

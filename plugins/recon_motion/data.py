@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import random_crop, random_dihedral, sample_generator
+from recon.data.patches import area_weights, random_crop, random_dihedral, random_flips, sample_generator, weighted_choice
 from recon_motion.simulate import MotionParams, simulate_motion
 
 EVAL_SEED = 0  # evaluation corruptions do not depend on the run's seed
@@ -44,12 +44,7 @@ def one_thread() -> Iterator[None]:
 def random_flip_rotate(pair: Tensor, rng: torch.Generator) -> Tensor:
     """One of the 8 flips / 90-degree rotations of a square ``(C, H, W)``; for a non-square one
     (whole slices, ``data.patch_size=0``) one of the 4 that keep its shape, so batches stack."""
-    if pair.shape[-1] == pair.shape[-2]:
-        return random_dihedral(pair, rng)
-    k = int(torch.randint(0, 4, (1,), generator=rng))
-    if k & 1:
-        pair = pair.flip(-1)
-    return pair.flip(-2) if k & 2 else pair
+    return random_dihedral(pair, rng) if pair.shape[-1] == pair.shape[-2] else random_flips(pair, rng)
 
 
 class MotionPatchDataset(Dataset):
@@ -70,15 +65,14 @@ class MotionPatchDataset(Dataset):
                  augment: bool = True, length: int = 2**31 - 1) -> None:
         self.images, self.patch_size, self.seed = images, patch_size, seed
         self.params, self.augment, self.length = params, augment, length
-        weights = torch.tensor([float(im.shape[-2] * im.shape[-1]) for im in images])
-        self.weights = weights / weights.sum()
+        self.weights = area_weights(images)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        clean = self.images[int(torch.multinomial(self.weights, 1, generator=rng))]
+        clean = self.images[weighted_choice(self.weights, rng)]
         with one_thread():
             corrupted, _ = simulate_motion(clean, self.params, rng)
         pair = torch.cat([corrupted, clean])  # (2C, H, W): crop and flip both alike

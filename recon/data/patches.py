@@ -48,6 +48,26 @@ def random_dihedral(image: Tensor, rng: torch.Generator) -> Tensor:
     return torch.rot90(image, k % 4, dims=(-2, -1))
 
 
+def random_flips(image: Tensor, rng: torch.Generator) -> Tensor:
+    """One of the 4 flips of a ``(..., H, W)`` image (none, vertical, horizontal, both), at
+    random: the dihedral moves that keep a non-square shape."""
+    code = int(torch.randint(0, 4, (1,), generator=rng))
+    dims = [d for bit, d in ((1, -2), (2, -1)) if code & bit]
+    return image.flip(dims) if dims else image
+
+
+def area_weights(images: list[Tensor]) -> Tensor:
+    """``(N,)`` probabilities proportional to each image's spatial size (pixels or voxels of
+    one channel), so every pixel of the training set is equally likely to be sampled."""
+    weights = torch.tensor([float(im[0].numel()) for im in images])
+    return weights / weights.sum()
+
+
+def weighted_choice(weights: Tensor, rng: torch.Generator) -> int:
+    """An index drawn from the ``(N,)`` probabilities ``weights`` with ``rng``."""
+    return int(torch.multinomial(weights, 1, generator=rng))
+
+
 def random_flips_3d(volume: Tensor, rng: torch.Generator) -> Tensor:
     """Random flips of each axis and a random in-plane 90-degree rotation of ``(C, D, H, W)``
     (the in-plane rotation keeps an anisotropic slice axis in place)."""
@@ -83,15 +103,14 @@ class RandomPatchDataset(Dataset):
         self.length = length
         self.augment_fn = augment_fn
         self.spatial_dims = images[0].dim() - 1
-        weights = torch.tensor([float(im[0].numel()) for im in images])
-        self.weights = weights / weights.sum()
+        self.weights = area_weights(images)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        which = int(torch.multinomial(self.weights, 1, generator=rng))
+        which = weighted_choice(self.weights, rng)
         patch = random_crop_nd(self.images[which], self.patch_size, rng, self.spatial_dims)
         if self.augment:
             patch = random_dihedral(patch, rng) if self.spatial_dims == 2 else random_flips_3d(patch, rng)
