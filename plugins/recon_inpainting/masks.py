@@ -34,7 +34,7 @@ class MaskConfig:
     strokes: int = 4  # brush strokes per image (1..strokes)
     max_vertices: int = 8  # segments per stroke (1..max_vertices)
     brush_width: float = 0.12  # largest brush diameter
-    fill: Literal["zero", "mean", "smooth"] = "zero"  # hole value in the input (see fill.py)
+    fill: Literal["zero", "mean", "smooth", "biharmonic"] = "zero"  # hole value in the input (see fill.py)
 
 
 def _uniform(rng: torch.Generator, low: float, high: float) -> float:

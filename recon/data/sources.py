@@ -23,9 +23,12 @@ from recon.data.cache import cached_arrays, package_version
 from recon.data.volume import Volume
 from recon.errors import DataError
 
+#: photographs only: the synthetic ``colorwheel`` (flat colour fields: x4 bicubic scored 57 dB
+#: on its centre crop and dominated the srgan test mean) and ``hubble_deep_field`` (mostly
+#: black sky) are left out; ``motorcycle_left`` is used where scikit-image has it locally.
 NATURAL_IMAGES = (
     "astronaut", "coffee", "chelsea", "rocket", "motorcycle_left", "immunohistochemistry",
-    "hubble_deep_field", "retina", "camera", "cat", "colorwheel",
+    "retina", "camera", "cat",
 )
 SKLEARN_IMAGES = ("china.jpg", "flower.jpg")
 MNI152_KINDS = ("t1", "gm", "wm", "mask")

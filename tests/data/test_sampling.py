@@ -114,6 +114,8 @@ def test_faces_and_natural_sources() -> None:
     assert 0.0 <= min(float(f.array.min()) for f in face_list) and max(float(f.array.max()) for f in face_list) <= 1
     photos = natural_images()
     assert len(photos) >= 10 and all(p.array.shape[0] == 3 and p.array.dtype == np.float32 for p in photos)
+    names = {p.source for p in photos}
+    assert not names & {"skimage:colorwheel", "skimage:hubble_deep_field"}  # photographs only
 
 
 @pytest.mark.parametrize("kind", ["affine", "elastic", "intensity"])

@@ -94,6 +94,19 @@ def test_smooth_fill_interpolates_from_the_known_pixels() -> None:
     assert error < 0.05 < (apply_mask(ramp, hole, "mean") - ramp).abs()[hole.bool()].mean()
 
 
+def test_biharmonic_fill_is_the_biharmonic_baseline() -> None:
+    image = torch.rand(2, 3, 32, 32)
+    mask = torch.stack([center_mask(32, 32, 0.5), make_mask(MaskConfig(kind="brush"), 32, 32, _rng(3))])
+    filled = apply_mask(image, mask, "biharmonic")
+    assert torch.equal(filled, biharmonic(image, mask))
+    known = ~mask.bool().expand_as(image)
+    assert torch.equal(filled[known], image[known])
+    assert torch.equal(apply_mask(image[0], mask[0], "biharmonic"), filled[0])  # unbatched alike
+    ramp = torch.linspace(0, 1, 64).repeat(64, 1)[None, None]  # linear: biharmonic is exact
+    hole = center_mask(64, 64, 0.25)[None]
+    assert (apply_mask(ramp, hole, "biharmonic") - ramp).abs().max() < 1e-4
+
+
 def test_composition_keeps_known_pixels_exactly() -> None:
     target = torch.rand(3, 3, 20, 20)
     mask = torch.stack([make_mask(MaskConfig(kind="mixed"), 20, 20, _rng(s)) for s in range(3)])
