@@ -18,16 +18,23 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def _bn(channels: int, norm: str) -> nn.Module:
-    return nn.BatchNorm2d(channels) if norm == "batch" else nn.Identity()
+def bn_or_identity(channels: int, norm: str, spatial_dims: int = 2) -> nn.Module:
+    """SRResNet's BatchNorm when ``norm == "batch"``, else nothing."""
+    if norm != "batch":
+        return nn.Identity()
+    return (nn.BatchNorm2d if spatial_dims == 2 else nn.BatchNorm3d)(channels)
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int, norm: str, res_scale: float) -> None:
+    """SRResNet's block, ``x + res_scale * (conv-BN-PReLU-conv-BN)(x)``, on ``(N, C, H, W)``
+    (``spatial_dims=2``) or ``(N, C, D, H, W)`` (``spatial_dims=3``); shape preserved."""
+
+    def __init__(self, channels: int, norm: str, res_scale: float, spatial_dims: int = 2) -> None:
         super().__init__()
+        conv = nn.Conv2d if spatial_dims == 2 else nn.Conv3d
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, 1, 1), _bn(channels, norm), nn.PReLU(channels),
-            nn.Conv2d(channels, channels, 3, 1, 1), _bn(channels, norm),
+            conv(channels, channels, 3, 1, 1), bn_or_identity(channels, norm, spatial_dims), nn.PReLU(channels),
+            conv(channels, channels, 3, 1, 1), bn_or_identity(channels, norm, spatial_dims),
         )
         self.res_scale = res_scale
 
@@ -57,7 +64,7 @@ class SRResNet(nn.Module):
         self.global_residual = global_residual
         self.head = nn.Sequential(nn.Conv2d(in_channels, channels, 9, 1, 4), nn.PReLU(channels))
         self.body = nn.Sequential(*[ResidualBlock(channels, norm, res_scale) for _ in range(blocks)])
-        self.body_tail = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), _bn(channels, norm))
+        self.body_tail = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), bn_or_identity(channels, norm))
         self.upsample = _upsampler(channels, scale)
         self.tail = nn.Conv2d(channels, in_channels, 9, 1, 4)
         if global_residual:

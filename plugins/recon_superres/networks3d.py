@@ -20,6 +20,9 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from recon.nets import make_norm
+from recon_superres.networks import ResidualBlock, bn_or_identity
+
 
 def voxel_shuffle(x: Tensor, factor: int) -> Tensor:
     """3D pixel shuffle: ``(N, C*f^3, D, H, W) -> (N, C, D*f, H*f, W*f)``."""
@@ -39,23 +42,6 @@ class VoxelShuffle(nn.Module):
         return voxel_shuffle(x, self.factor)
 
 
-def _bn(channels: int, norm: str) -> nn.Module:
-    return nn.BatchNorm3d(channels) if norm == "batch" else nn.Identity()
-
-
-class ResidualBlock3d(nn.Module):
-    def __init__(self, channels: int, norm: str, res_scale: float) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv3d(channels, channels, 3, 1, 1), _bn(channels, norm), nn.PReLU(channels),
-            nn.Conv3d(channels, channels, 3, 1, 1), _bn(channels, norm),
-        )
-        self.res_scale = res_scale
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.res_scale * self.body(x)
-
-
 class SRResNet3d(nn.Module):
     """The 3D SRResNet generator; see the module docstring. ``scale`` must be 2, 4 or 8."""
 
@@ -67,8 +53,8 @@ class SRResNet3d(nn.Module):
         self.scale = scale
         self.global_residual = global_residual
         self.head = nn.Sequential(nn.Conv3d(in_channels, channels, 3, 1, 1), nn.PReLU(channels))
-        self.body = nn.Sequential(*[ResidualBlock3d(channels, norm, res_scale) for _ in range(blocks)])
-        self.body_tail = nn.Sequential(nn.Conv3d(channels, channels, 3, 1, 1), _bn(channels, norm))
+        self.body = nn.Sequential(*[ResidualBlock(channels, norm, res_scale, spatial_dims=3) for _ in range(blocks)])
+        self.body_tail = nn.Sequential(nn.Conv3d(channels, channels, 3, 1, 1), bn_or_identity(channels, norm, 3))
         stages: list[nn.Module] = []
         for _ in range(int(math.log2(scale))):
             stages += [nn.Conv3d(channels, channels * 8, 3, 1, 1), VoxelShuffle(2), nn.PReLU(channels)]
@@ -87,14 +73,6 @@ class SRResNet3d(nn.Module):
         return out
 
 
-def _norm3d(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm3d(channels)
-    if kind == "instance":
-        return nn.InstanceNorm3d(channels, affine=True)
-    return nn.Identity()
-
-
 class VGGStyleDiscriminator3d(nn.Module):
     """The SRGAN discriminator with 3D convolutions; see the module docstring."""
 
@@ -107,8 +85,8 @@ class VGGStyleDiscriminator3d(nn.Module):
             out = base_channels * 2**stage
             layers += [nn.Conv3d(channels, out, 3, 1, 1)]
             if stage > 0:
-                layers.append(_norm3d(norm, out))
-            layers += [nn.LeakyReLU(0.2, inplace=True), nn.Conv3d(out, out, 3, 2, 1), _norm3d(norm, out),
+                layers.append(make_norm(norm, out, 3))
+            layers += [nn.LeakyReLU(0.2, inplace=True), nn.Conv3d(out, out, 3, 2, 1), make_norm(norm, out, 3),
                        nn.LeakyReLU(0.2, inplace=True)]
             channels = out
         self.features = nn.Sequential(*layers)

@@ -21,15 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"unknown norm '{kind}' (batch, instance or none)")
+from recon.nets import make_norm
 
 
 def pad_to_multiple(x: Tensor, multiple: int) -> tuple[Tensor, tuple[int, int]]:
@@ -78,7 +70,7 @@ class UNetGenerator(nn.Module):
             layers: list[nn.Module] = [nn.LeakyReLU(0.2, inplace=True),
                                        nn.Conv2d(widths[i - 1], width, 4, 2, 1, bias=bias)]
             if i < num_downs - 1:  # the innermost level has no normalisation (1x1 for U-Net-256)
-                layers.append(_norm(norm, width))
+                layers.append(make_norm(norm, width))
             self.down.append(nn.Sequential(*layers))
         self.up = nn.ModuleList()  # up[i] maps level i (plus its skip) to level i - 1
         for i in range(num_downs):
@@ -87,7 +79,7 @@ class UNetGenerator(nn.Module):
                 self.up.append(nn.Sequential(nn.ReLU(inplace=True), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1)))
                 continue
             layers = [nn.ReLU(inplace=True), nn.ConvTranspose2d(c_in, widths[i - 1], 4, 2, 1, bias=bias),
-                      _norm(norm, widths[i - 1])]
+                      make_norm(norm, widths[i - 1])]
             if dropout > 0 and max(1, num_downs - 4) <= i <= num_downs - 2:
                 layers.append(nn.Dropout(dropout))
             self.up.append(nn.Sequential(*layers))

@@ -9,11 +9,13 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 
-def _norm(kind: str, channels: int) -> nn.Module:
+def make_norm(kind: str, channels: int, spatial_dims: int = 2) -> nn.Module:
+    """A normalisation layer for ``(N, channels, *spatial)`` features: ``batch``, ``instance``
+    (affine) or ``none`` (identity), 2D or 3D."""
     if kind == "batch":
-        return nn.BatchNorm2d(channels)
+        return (nn.BatchNorm2d if spatial_dims == 2 else nn.BatchNorm3d)(channels)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return (nn.InstanceNorm2d if spatial_dims == 2 else nn.InstanceNorm3d)(channels, affine=True)
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"unknown norm '{kind}' (batch, instance or none)")
@@ -40,9 +42,9 @@ class VGGStyleDiscriminator(nn.Module):
             out = base_channels * 2**stage
             layers += [nn.Conv2d(channels, out, 3, 1, 1, bias=stage == 0 or norm == "none")]
             if stage > 0:
-                layers.append(_norm(norm, out))
+                layers.append(make_norm(norm, out))
             layers += [nn.LeakyReLU(0.2, inplace=True),
-                       nn.Conv2d(out, out, 3, 2, 1, bias=norm == "none"), _norm(norm, out),
+                       nn.Conv2d(out, out, 3, 2, 1, bias=norm == "none"), make_norm(norm, out),
                        nn.LeakyReLU(0.2, inplace=True)]
             channels = out
         self.features = nn.Sequential(*layers)
@@ -74,7 +76,7 @@ class PatchGANDiscriminator(nn.Module):
             out = base_channels * min(2**i, 8)
             stride = 2 if i < num_layers else 1
             layers += [conv(channels, out, 4, stride, 1, bias=norm == "none"),
-                       _norm(norm, out) if spatial_dims == 2 else _norm3d(norm, out),
+                       make_norm(norm, out, spatial_dims),
                        nn.LeakyReLU(0.2, inplace=True)]
             channels = out
         layers.append(conv(channels, 1, 4, 1, 1))
@@ -82,11 +84,3 @@ class PatchGANDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
-
-
-def _norm3d(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm3d(channels)
-    if kind == "instance":
-        return nn.InstanceNorm3d(channels, affine=True)
-    return nn.Identity()
