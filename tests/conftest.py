@@ -108,3 +108,10 @@ def plain_and_gan_runs(task: str, root: Path, plain_extra: tuple[str, ...] = ())
         assert main(["run", "--task", task, *SMOKE, "--out", str(gan),
                      "--set", f"eval.compare_checkpoint={plain / 'checkpoints' / 'last.pt'}"]) == 0
     return {"plain": plain, "gan": gan}
+
+
+@pytest.fixture()
+def empty_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``TORCH_HOME`` pointed at an empty folder; returns where hub checkpoints would go."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    return tmp_path / "hub" / "checkpoints"

@@ -15,6 +15,7 @@ from recon.metrics import InceptionFeatureExtractor, inception_status
 from recon.metrics import inception as inception_mod
 from recon.metrics.inception import resolve_weights, tf_bilinear_resize
 from recon.metrics.weights import PT_INCEPTION_FILE, fid_helper_model_path
+from tests.conftest import one_intra_op_thread
 
 needs_fid_helper = pytest.mark.skipif(
     fid_helper_model_path() is None,
@@ -24,17 +25,10 @@ needs_fid_helper = pytest.mark.skipif(
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
-    """Correctness tests only: one intra-op thread avoids OpenMP oversubscription stalls
-    when other jobs share the CPU (seconds per Inception forward instead of 0.3 s)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-@pytest.fixture()
-def empty_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    return tmp_path / "hub" / "checkpoints"
+    """Correctness tests only: one intra-op thread (seconds per Inception forward instead of
+    0.3 s when other jobs share the CPU)."""
+    with one_intra_op_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -12,21 +12,15 @@ pytest.importorskip("lpips", reason="the lpips package is not installed")
 from recon.errors import UsageError, WeightsUnavailableError  # noqa: E402
 from recon.metrics import LPIPS, lpips, lpips_status  # noqa: E402
 from recon.metrics.perceptual import BACKBONE_FILES, RANDOM_LABEL  # noqa: E402
+from tests.conftest import one_intra_op_thread  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
-    """Correctness tests only: one intra-op thread avoids OpenMP oversubscription stalls
-    when other jobs share the CPU (seconds per Inception forward instead of 0.3 s)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-@pytest.fixture()
-def empty_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    return tmp_path / "hub" / "checkpoints"
+    """Correctness tests only: one intra-op thread (seconds per Inception forward instead of
+    0.3 s when other jobs share the CPU)."""
+    with one_intra_op_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
