@@ -77,7 +77,8 @@ class LossConfig:
     adversarial: float = 1e-3
     l1: float = 1.0
     l2: float = 0.0
-    perceptual: float = 0.0
+    perceptual: float = 0.0  # ST-LPIPS content loss (weights shipped in the stlpips-pytorch wheel)
+    perceptual_net: Literal["alex", "vgg"] = "alex"  # vgg: SRGAN's VGG feature loss, shift-tolerant
     r1_gamma: float = 0.0
     reg_interval: int = 16  # lazy regularization: R1/GP every N discriminator steps
     g_reg_interval: int = 4  # lazy generator regularization (path length) every N steps
@@ -96,6 +97,11 @@ class EvalConfig:
     batch_size: int = 8
     max_images: int = 0  # 0 = all
     lpips: bool = True  # computed only when the LPIPS backbone weights exist
+    st_lpips: bool = True  # shift-tolerant LPIPS (offline weights), paired tasks
+    patch_kid: bool = True  # kid_patch / fid_patch on the final test evaluation (InceptionV3)
+    patch_size: int = 64  # crop side of the patch KID/FID convention
+    patch_count: int = 200  # crops per method (the same crops for every method and the target)
+    patch_seed: int = 0
     compare_checkpoint: str = ""  # a second checkpoint (e.g. non-adversarial) reported as a baseline
 
 

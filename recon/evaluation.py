@@ -75,14 +75,22 @@ class _Scores:
         self.convention, self.scale = convention, scale
         self.volumes: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
         self.lpips: list[float] = []
+        #: perceptual distances per metric (``st_lpips``...), per volume
+        self.perceptual: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
 
     def add(self, volume_ids: Tensor, target: Tensor, pred: Tensor) -> None:
         t, p = target.float().cpu().numpy(), pred.float().cpu().numpy()
         for i, vid in enumerate(volume_ids.tolist()):
             self.volumes[int(vid)].append((t[i], p[i]))
 
+    def add_perceptual(self, volume_ids: Tensor, distances: dict[str, list[float]]) -> None:
+        for name, values in distances.items():
+            for vid, value in zip(volume_ids.tolist(), values):
+                self.perceptual[name][int(vid)].append(value)
+
     def compute(self) -> dict[str, float]:
         from recon.metrics import image_metrics
+        from recon.perceptual_eval import volume_mean
 
         per_unit: list[dict[str, float]] = []
         for pairs in self.volumes.values():
@@ -96,6 +104,8 @@ class _Scores:
         result = {k: float(np.mean([u[k] for u in per_unit])) for k in keys}
         if self.lpips:
             result["lpips"] = float(np.mean(self.lpips))
+        for name, per_volume in self.perceptual.items():
+            result[name] = volume_mean(per_volume)
         return result
 
 
@@ -129,8 +139,11 @@ def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
 @torch.no_grad()
 def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str,
                     device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-    """Score the generator, the task's baselines and ``extra_models`` on ``split``."""
+    """Score the generator, the task's baselines and ``extra_models`` on ``split``: distortion
+    metrics in the task's convention, LPIPS when its backbone is on disk, ST-LPIPS, and patch
+    KID/FID when ``eval.patch_kid`` is on (:mod:`recon.perceptual_eval`)."""
     from recon.metrics import CONVENTIONS
+    from recon.perceptual_eval import STLPIPSScorer, patch_metrics, st_lpips_nets
 
     dataset = task.build_dataset(cfg, split)
     methods = paired_methods(task, cfg, generator, extra_models)
@@ -138,6 +151,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     scale = task.eval_scale(cfg)
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}
     lpips_model, lpips_label = _lpips_model(cfg, device)
+    st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale if task.metric_convention == "sr" else 0, device)
     n_images = 0
     # under torchrun each process scores a contiguous shard; rank 0 gathers and scores all
     limit = cfg.eval.max_images
@@ -153,17 +167,23 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
             scores[name].add(volume_ids, target, pred)
             if lpips_model is not None:
                 scores[name].lpips.extend(lpips_model(target, pred).float().cpu().tolist())
+            scores[name].add_perceptual(volume_ids, st_lpips(target, pred))
     n_images = _gather_shards(scores, n_images)
     if n_images is None:  # not rank 0: receive rank 0's result
         return broadcast_from_main(None)
 
     computed = {name: s.compute() for name, s in scores.items()}
+    patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
+    for name, values in patches.items():
+        computed[name].update(values)
     baseline_list = [{"name": name, "metrics": computed[name]} for name in methods if name != "model"]
     conventions = dict(CONVENTIONS[task.metric_convention])
     conventions["name"] = task.metric_convention
     if task.metric_convention == "sr":
         conventions["crop_border"] = scale
     conventions["lpips"] = lpips_label
+    conventions.update(st_lpips.conventions)
+    conventions.update(patch_conventions)
     first = baseline_list[0] if baseline_list else {"name": None, "metrics": {}}
     return broadcast_from_main({
         "task": task.name,
@@ -181,19 +201,28 @@ def _gather_shards(scores: dict[str, _Scores], n_images: int) -> int | None:
     """Merge every process's predictions into ``scores`` on rank 0 (in rank order, so the
     slices of a volume split between shards stay in order). Returns the total image count
     on rank 0, ``None`` on other ranks; without a process group, ``n_images``."""
-    parts = gather_to_main((n_images, {name: (dict(s.volumes), s.lpips) for name, s in scores.items()}))
+    parts = gather_to_main((n_images, {name: (dict(s.volumes), s.lpips, _plain(s.perceptual))
+                                       for name, s in scores.items()}))
     if parts is None:
         return None
     if len(parts) == 1:
         return n_images
     merged = {name: _Scores(s.convention, s.scale) for name, s in scores.items()}
     for _, per_method in parts:
-        for name, (volumes, lpips) in per_method.items():
+        for name, (volumes, lpips, perceptual) in per_method.items():
             for vid, pairs in volumes.items():
                 merged[name].volumes[vid].extend(pairs)
             merged[name].lpips.extend(lpips)
+            for metric, per_volume in perceptual.items():
+                for vid, values in per_volume.items():
+                    merged[name].perceptual[metric][vid].extend(values)
     scores.update(merged)
     return sum(count for count, _ in parts)
+
+
+def _plain(nested: dict[str, dict[int, list[float]]]) -> dict[str, dict[int, list[float]]]:
+    """Picklable copy of nested defaultdicts (they hold lambdas)."""
+    return {key: dict(value) for key, value in nested.items()}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -216,5 +245,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
+        if 0 < abs(value) < 0.01:
+            return f"{value:.3g}"  # KID, small NMSE: significant digits, not zeros
         return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
     return str(value)

@@ -179,7 +179,7 @@ def _smoke() -> dict[str, Any]:
                   "d_channels": 8, "d_stages": 2, "d_fc": 16},
         "data": {"patch_size": 32, "eval_crop": 64},
         "loss": {"adversarial": 1e-3, "r1_gamma": 1.0, "reg_interval": 2},
-        "eval": {"max_images": 4, "lpips": False},
+        "eval": {"max_images": 4, "lpips": False, "patch_kid": False},
     }
 
 

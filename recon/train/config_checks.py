@@ -46,6 +46,8 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "data.gap": (0, math.inf, True),
     "eval.batch_size": (1, math.inf, True),
     "eval.max_images": (0, math.inf, True),
+    "eval.patch_size": (32, math.inf, True),  # ST-LPIPS and Inception need 32 px at least
+    "eval.patch_count": (2, math.inf, True),
 }
 
 

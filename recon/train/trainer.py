@@ -102,9 +102,9 @@ class Trainer:
         self.augment = augment.to(device) if augment is not None else None
         self.perceptual_fn = None
         if cfg.loss.perceptual > 0:
-            from recon.metrics import LPIPS
+            from recon.metrics.st_lpips import STLPIPS
 
-            self.perceptual_fn = LPIPS(net="alex", device=str(device)).requires_grad_(False)
+            self.perceptual_fn = STLPIPS(cfg.loss.perceptual_net, device=device)
 
     def _build_optimizers(self) -> None:
         t = self.cfg.trainer
@@ -345,6 +345,12 @@ class Trainer:
 
     # -- evaluation and samples -----------------------------------------------------------
     def evaluate(self, split: str) -> dict[str, Any]:
+        """Score the EMA (else the trained) generator on ``split``; periodic validation
+        (``split="val"``) leaves out the patch KID/FID (hundreds of Inception passes)."""
+        cfg = self.cfg
+        if split != "test":
+            cfg = cfg.copy()
+            cfg.eval.patch_kid = False
         extra = {}
         if self.cfg.eval.compare_checkpoint:
             from recon.inference import comparison_name, load_generator
@@ -354,7 +360,7 @@ class Trainer:
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
-        result = self.task.evaluate(self.cfg, model, split, self.device, extra)
+        result = self.task.evaluate(cfg, model, split, self.device, extra)
         model.train(was_training)
         if self.ema is None:
             self.generator.train()

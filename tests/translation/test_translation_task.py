@@ -34,7 +34,7 @@ def test_smoke_run_writes_eval_json_with_the_histogram_baseline_first(translatio
     conventions = result["conventions"]
     assert conventions["name"] == "fastmri" and "data_range = gt.max()" in conventions["psnr"]
     for entry in [{"metrics": result["metrics"]}, *result["baselines"]]:
-        assert set(entry["metrics"]) == {"psnr", "ssim", "nmse"}
+        assert set(entry["metrics"]) == {"psnr", "ssim", "nmse", "st_lpips"}
         assert all(np.isfinite(v) for v in entry["metrics"].values())
     # the adversarial run trained a conditional D: its losses are logged
     logs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
