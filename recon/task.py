@@ -36,6 +36,9 @@ class Task:
     baseline_name: str = ""
     #: unconditional tasks generate from noise and are scored with FID/KID
     unconditional: bool = False
+    #: captions of the panels :meth:`visualize` returns, left to right (empty: no header, no zoom);
+    #: ``"output"`` marks the model's panel and ``"target"`` the panel the zoom window is chosen on
+    sample_labels: tuple[str, ...] = ("input", "output", "target")
     #: how the benchmark suite runs this task (``None``: the default preset once); see
     #: docs/benchmarks.md for the accepted forms (opt out, variants with extra overrides)
     benchmark: Any = None

@@ -12,7 +12,8 @@ import recon.metrics as metrics
 PUBLIC = ["psnr", "ssim", "nmse", "rgb_to_y", "CONVENTIONS", "image_metrics", "LPIPS",
           "lpips", "lpips_status", "frechet_distance", "fid_from_features", "fid", "kid",
           "inception_score", "InceptionFeatureExtractor", "inception_status",
-          "FeatureStatsCache", "PSNRMetric", "SSIMMetric", "FIDMetric"]
+          "FeatureStatsCache", "PSNRMetric", "SSIMMetric", "FIDMetric", "STLPIPS", "st_lpips",
+          "st_lpips_status", "patch_distribution"]
 
 
 def test_public_names_resolve() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -46,8 +47,26 @@ def test_sample_png_shows_input_output_target(smoke_run: Path) -> None:
     from PIL import Image
 
     sample = sorted((smoke_run / "samples").glob("*.png"))[-1]
-    width, height = Image.open(sample).size
-    assert width > 2.5 * 64 and height >= 64  # three 64-px panels side by side
+    image = Image.open(sample).convert("RGB")
+    width, height = image.size
+    assert width == 3 * 66  # three 64-px panels side by side (2-px gaps)
+    assert height == 22 + 4 * 2 * 66  # a caption band, 4 examples each with a zoomed detail row
+    header = np.asarray(image)[:22]
+    assert (header < 128).any()  # the captions are drawn
+    amber = np.all(np.asarray(image)[22:] == [255, 204, 0], axis=-1)
+    assert amber.any()  # the zoomed window is outlined
+
+
+def test_samples_put_the_compared_model_beside_the_adversarial_one(cli, smoke_run: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "run"
+    result = cli("run", "--task", "mri_superres", *SMOKE, "--set", "trainer.max_steps=2", "--set", "trainer.sample_every=2",
+                 "--set", "loss.adversarial=0.01", "--set", "eval.max_images=2", "--out", out,
+                 "--set", f"eval.compare_checkpoint={smoke_run / 'checkpoints' / 'last.pt'}")
+    assert result.code == 0, result.err
+    width, _ = Image.open(out / "samples" / "step_0000002.png").size
+    assert width == 4 * 66  # input | compared | adversarial | target
 
 
 def test_same_seed_same_weights(cli, tmp_path: Path) -> None:

@@ -142,6 +142,8 @@ class StyleGAN2Task(Task):
         """G's [-1, 1] output -> [0, 1], clamped."""
         return sampling.to_unit(images)
 
+    sample_labels = ()  # columns of generated-over-real pairs: no per-column caption
+
     def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         """Grid columns: generated samples (top row) above real images of the split (bottom row)."""
         return sampling.sample_panels(self.postprocess(fake), batch["target"])

@@ -30,6 +30,9 @@ def validate_3d(cfg: Any, channels: int) -> None:
         raise ConfigError("model.spatial_dims=3 is for 1-channel volumes (mri_superres), not RGB photographs")
     if d.scale not in (2, 4, 8):
         raise ConfigError(f"model.spatial_dims=3 needs data.scale 2, 4 or 8, got {d.scale}")
+    if cfg.loss.perceptual > 0:
+        raise ConfigError("loss.perceptual (ST-LPIPS, a 2D image network) is not defined for "
+                          "model.spatial_dims=3; leave it at 0 or train slice-wise (spatial_dims=2)")
     if d.degradation not in degradations3d.DEGRADATIONS_3D:
         raise ConfigError(f"data.degradation={d.degradation} has no 3D form; use "
                           f"{' or '.join(degradations3d.DEGRADATIONS_3D)} with model.spatial_dims=3")

@@ -124,6 +124,8 @@ class TranslationTask(Task):
         return {HISTOGRAM: lambda batch: models.histogram_matched(batch["input"]),
                 LOOKUP: lambda batch: models.intensity_lookup(batch["input"])}
 
+    sample_labels = ("source", "histogram-matched", "output", "target")
+
     def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         """source | histogram-matched source | synthetic target | real target."""
         matched = self._intensity.histogram_matched(batch["input"]) if self._intensity is not None else batch["input"]

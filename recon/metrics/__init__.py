@@ -10,7 +10,9 @@ evaluate.py)::
     image_metrics(gt, pred, convention, *, scale=0) -> {"psnr", "ssim", "nmse"}
     PSNRMetric / SSIMMetric / NMSEMetric (streaming), rgb_to_y, CONVENTIONS
 
-Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``frechet_distance``,
+Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``STLPIPS``,
+``st_lpips``, ``st_lpips_status`` (shift-tolerant LPIPS, offline); ``patch_distribution``
+(patch KID/FID of paired outputs); ``frechet_distance``,
 ``fid_from_features``, ``fid``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
 ``inception_status``, ``FeatureStatsCache``, ``FIDMetric``.
 
@@ -39,6 +41,10 @@ _EXPORTS: dict[str, str] = {
     "LPIPS": "perceptual",
     "lpips": "perceptual",
     "lpips_status": "perceptual",
+    "STLPIPS": "st_lpips",
+    "st_lpips": "st_lpips",
+    "st_lpips_status": "st_lpips",
+    "patch_distribution": "patch_kid",
     "frechet_distance": "frechet",
     "fid_from_features": "frechet",
     "feature_stats": "frechet",

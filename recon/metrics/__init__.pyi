@@ -13,7 +13,9 @@ from recon.metrics.frechet import (
 )
 from recon.metrics.functional import image_metrics, nmse, psnr, ssim
 from recon.metrics.inception import InceptionFeatureExtractor, inception_status
+from recon.metrics.patch_kid import patch_distribution
 from recon.metrics.perceptual import LPIPS, lpips, lpips_status
+from recon.metrics.st_lpips import STLPIPS, st_lpips, st_lpips_status
 from recon.metrics.streaming import NMSEMetric, PSNRMetric, SSIMMetric
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "NMSEMetric",
     "PSNRMetric",
     "SSIMMetric",
+    "STLPIPS",
     "describe",
     "feature_stats",
     "fid",
@@ -40,7 +43,10 @@ __all__ = [
     "lpips",
     "lpips_status",
     "nmse",
+    "patch_distribution",
     "psnr",
     "rgb_to_y",
     "ssim",
+    "st_lpips",
+    "st_lpips_status",
 ]

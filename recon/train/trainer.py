@@ -368,6 +368,9 @@ class Trainer:
 
     @torch.no_grad()
     def write_samples(self, step: int, n: int = 4) -> None:
+        """``samples/step_<step>.png``: ``n`` validation examples as labelled panels with a
+        zoomed detail; with ``eval.compare_checkpoint`` the compared (non-adversarial) model's
+        output sits beside this run's."""
         if not self.dist.is_main:
             return
         from recon.evaluation import iterate_batches
@@ -379,7 +382,26 @@ class Trainer:
         batch = self.to_device(batch)
         rng = step_generator(self.cfg.seed, 0, 0, self.device)
         fake = self.task.generate(model, batch, rng)
-        save_grid(self.task.visualize(batch, fake), self.run_dir / "samples" / f"step_{step:07d}.png")
+        panels = self.task.visualize(batch, fake)
+        labels = list(self.task.sample_labels) if len(self.task.sample_labels) == len(panels) else []
+        twin = self._comparison_generator()
+        if twin is not None and "output" in labels:
+            at = labels.index("output")
+            twin_fake = self.task.generate(twin[1], batch, step_generator(self.cfg.seed, 0, 0, self.device))
+            panels.insert(at, self.task.visualize(batch, twin_fake)[at])
+            labels[at:at + 1] = [twin[0], "adversarial" if self.cfg.loss.adversarial > 0 else "output"]
+        save_grid(panels, self.run_dir / "samples" / f"step_{step:07d}.png", labels=labels or None,
+                  zoom="target" in labels)
         if self.ema is None:
             self.generator.train()
 
+    def _comparison_generator(self) -> tuple[str, nn.Module] | None:
+        """``(label, generator)`` of ``eval.compare_checkpoint`` (loaded once), or None."""
+        if not self.cfg.eval.compare_checkpoint:
+            return None
+        if getattr(self, "_twin", None) is None:
+            from recon.inference import comparison_name, load_generator
+
+            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
+            self._twin = (comparison_name(other_cfg), other.eval())
+        return self._twin
