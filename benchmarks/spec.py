@@ -41,6 +41,10 @@ class BenchmarkSpec:
             it beside the adversarial model (``None``: whenever the task has a discriminator).
         speed: run the speed suite (trainer vs plain loop vs MONAI, FLOP/s, data) on it.
         timeout_min: kill a run that takes longer than this (minutes).
+        sweep: adversarial weights of the perception-distortion sweep (``--suite tradeoff``):
+            the same generator trained at each ``loss.adversarial`` value with the same seed
+            and steps. Must hold 0 (the non-adversarial twin) and at least three other
+            weights; ``None``: no sweep (unconditional tasks, variants not worth sweeping).
     """
 
     label: str = ""
@@ -51,6 +55,7 @@ class BenchmarkSpec:
     non_adversarial: bool | None = None
     speed: bool = False
     timeout_min: float = 20.0
+    sweep: list[float] | None = None
 
 
 @dataclass
@@ -85,11 +90,28 @@ def parse_spec(task: str, value: Any) -> list[BenchmarkSpec]:
             raise UsageError(f"task {task}: benchmark must be a bool, a mapping or a list of mappings, "
                              f"got {type(item).__name__}")
         spec.label = spec.label or task
+        spec.sweep = _check_sweep(task, spec.sweep)
         specs.append(spec)
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
         raise UsageError(f"task {task}: benchmark variants need distinct labels, got {labels}")
     return specs
+
+
+def _check_sweep(task: str, sweep: Any) -> list[float] | None:
+    """The sweep as sorted distinct floats; UsageError unless it holds 0 and three other weights."""
+    if sweep is None:
+        return None
+    if isinstance(sweep, (str, bytes)) or not isinstance(sweep, (list, tuple)):
+        raise UsageError(f"task {task}: benchmark sweep must be a list of adversarial weights, "
+                         f"got {type(sweep).__name__}")
+    if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in sweep):
+        raise UsageError(f"task {task}: benchmark sweep weights must be numbers >= 0, got {list(sweep)}")
+    weights = sorted({float(w) for w in sweep})
+    if 0.0 not in weights or len(weights) < 4:
+        raise UsageError(f"task {task}: benchmark sweep needs 0 (the non-adversarial twin) and at least "
+                         f"three other weights, got {list(sweep)}")
+    return weights
 
 
 def _declaration(entry: Any) -> Any:

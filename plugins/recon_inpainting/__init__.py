@@ -14,5 +14,5 @@ def register_tasks(register: Any) -> None:
 
         return InpaintingTask()
 
-    register("inpainting", inpainting,
+    register("inpainting", inpainting, benchmark={"sweep": [0, 3e-3, 1e-2, 3e-2]},
              description="image inpainting (context encoder / U-Net + PatchGAN), vs biharmonic inpainting")

@@ -18,7 +18,7 @@ def register_tasks(register: Any) -> None:
 
         return MotionCorrectionTask()
 
-    register("mri_motion", mri_motion,
+    register("mri_motion", mri_motion, benchmark={"sweep": [0, 0.01, 0.05, 0.2]},
              description="MRI motion correction on brain slices (residual U-Net + PatchGAN), vs the corrupted input")
 
 

@@ -23,9 +23,10 @@ def register_tasks(register: Any) -> None:
 
         return SRGANTask()
 
-    register("mri_superres", mri_superres,
+    register("mri_superres", mri_superres, benchmark={"sweep": [0, 1e-3, 5e-3, 2e-2]},
              description="MRI super-resolution x2/x4 on brain slices (SRResNet + SRGAN D), vs bicubic")
-    register("srgan", srgan, description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")
+    register("srgan", srgan, benchmark={"sweep": [0, 1e-3, 5e-3, 2e-2]},
+             description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")
 
 
 @hookimpl

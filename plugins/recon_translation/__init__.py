@@ -18,7 +18,7 @@ def register_tasks(register: Any) -> None:
 
         return TranslationTask()
 
-    register("mri_translation", mri_translation,
+    register("mri_translation", mri_translation, benchmark={"sweep": [0, 0.01, 0.05, 0.2]},
              description="MR contrast translation, e.g. T1 -> T2 (pix2pix U-Net + conditional PatchGAN), "
                          "vs the histogram-matched source")
 
