@@ -1,6 +1,8 @@
-"""``python -m benchmarks``: quality against baselines and speed against peers, in one command.
+"""``python -m benchmarks``: quality against baselines, the perception-distortion trade-off and speed
+against peers, in one command.
 
     python -m benchmarks --suite quality                  # every registered task, default preset
+    python -m benchmarks --suite tradeoff --tasks srgan   # PSNR vs ST-LPIPS/patch KID over adversarial weights
     python -m benchmarks --suite speed                    # trainer vs plain loop vs MONAI, FLOP/s, data, scaling
     python -m benchmarks --suite all --tasks mri_superres,srgan
     python -m benchmarks --suite all --smoke --out /tmp/b # seconds per task (CI)
@@ -28,11 +30,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m benchmarks", description="recon's benchmark suite: quality against baselines, speed against peers.",
+    parser = _Parser(prog="python -m benchmarks",
+                     description="recon's benchmark suite: quality against baselines, the perception-distortion "
+                                 "trade-off, speed against peers.",
                      formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="\n".join(__doc__.splitlines()[2:]))
-    parser.add_argument("--suite", choices=["quality", "speed", "all"],
-                        help="what to run (default: all, unless only --update-readme is given)")
+    parser.add_argument("--suite", choices=["quality", "tradeoff", "speed", "all"],
+                        help="what to run (default: all = quality, tradeoff, speed; unless only --update-readme "
+                             "is given)")
     parser.add_argument("--tasks", help="comma-separated task names (default: every registered task)")
     parser.add_argument("--smoke", action="store_true", help="smoke presets and a few steps: seconds per task")
     parser.add_argument("--out", help="output directory (default: benchmarks/results/<date>/)")
@@ -42,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip the non-adversarial comparison runs (about a third less time)")
     parser.add_argument("--steps", type=int, metavar="N",
                         help="timed steps per loop in the speed suite (default 30; 3 with --smoke)")
+    parser.add_argument("--tradeoff-steps", type=int, metavar="N",
+                        help="train the tradeoff sweep for N steps instead of the preset's (quality runs are "
+                             "then not reused unless they had N steps too)")
     parser.add_argument("--update-readme", nargs="?", const="", metavar="RESULTS_DIR",
                         help="regenerate the README's results table (from RESULTS_DIR, else the latest results)")
     parser.add_argument("--readme", default=str(REPO / "README.md"), help=argparse.SUPPRESS)
@@ -73,12 +81,14 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
 
         if args.steps is not None and args.steps < 1:
             raise UsageError("--steps must be at least 1")
+        if args.tradeoff_steps is not None and args.tradeoff_steps < 1:
+            raise UsageError("--tradeoff-steps must be at least 1")
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
         if args.tasks is not None and not tasks:
             raise UsageError("--tasks is empty")
         out = Path(args.out) if args.out else default_out()
         results = run_suite(args.suite or "all", tasks, out, smoke=args.smoke, device=args.device, argv=argv,
-                            compare=not args.no_compare, steps=args.steps)
+                            compare=not args.no_compare, steps=args.steps, tradeoff_steps=args.tradeoff_steps)
         print_tables(results)
         print(f"results: {out}")
         bad = failures(results)

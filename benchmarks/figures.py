@@ -4,7 +4,8 @@
 - ``<label>_samples.png``: the runs' last sample grids (input | output | target);
 - ``<label>_losses.png``: loss curves and validation metrics from ``metrics.jsonl``;
 - ``speed.png``: step times of recon / plain loop / MONAI and every ratio against its target;
-- ``scaling.png``: step time and memory against batch size and patch size.
+- ``scaling.png``: step time and memory against batch size and patch size;
+- ``<label>_tradeoff.png``: the perception-distortion plane of an adversarial-weight sweep.
 
 The machine line (CPU, cores, torch, device, load) is printed under each figure and stored
 in the PNG's ``Description`` metadata.
@@ -25,7 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from benchmarks.machine import machine_line  # noqa: E402
 
 #: metrics where lower is better (all others: higher is better)
-LOWER_IS_BETTER = {"nmse", "lpips", "fid", "kid", "mse", "mae", "hfen"}
+LOWER_IS_BETTER = {"nmse", "lpips", "fid", "kid", "mse", "mae", "hfen", "st_lpips", "st_lpips_vgg", "kid_patch",
+                   "fid_patch", "l1_hole"}
 MODEL_COLOR, OTHER_COLOR = "#1f77b4", "#b0b0b0"
 LOSS_KEYS = ("g_loss", "d_loss", "l1", "l2", "perceptual", "g_adv", "r1", "gp", "g_reg")
 
@@ -198,4 +200,66 @@ def scaling_figure(scaling: dict[str, Any], path: Path, machine: dict[str, Any])
     axes[0, 0].set_title(f"patch {base_s}", fontsize=9)
     axes[0, 1].set_title(f"batch {base_b}", fontsize=9)
     fig.suptitle(f"scaling of {scaling['task']} ({scaling.get('preset')} preset networks)", fontsize=10)
+    return _save(fig, path, machine)
+
+
+#: the perception axes of the trade-off figure, one panel each (PSNR is the distortion axis)
+TRADEOFF_AXES = (("st_lpips", "ST-LPIPS (lower = more realistic)"), ("kid_patch", "patch KID (lower = more realistic)"))
+
+
+def tradeoff_title(record: dict[str, Any]) -> str:
+    """Task, split, images, steps (and the reduction), seed."""
+    steps = f"{record.get('steps')} steps"
+    if record.get("reduced"):
+        steps = f"reduced to {record.get('steps')} steps (preset: {record.get('preset_steps')})"
+    return (f"{record['label']}: perception–distortion trade-off\n{record.get('split', 'test')} split, "
+            f"{record.get('n_images')} images, {record.get('preset')} preset, {steps}, seed {record.get('seed')}")
+
+
+def _tradeoff_panel(ax: Any, record: dict[str, Any], key: str, xlabel: str) -> bool:
+    """One perception (x) vs PSNR (y) panel; ``False`` when no point has ``key``."""
+    pts = [p for p in record.get("points", []) if p.get("status") == "ok"
+           and isinstance(p["metrics"].get(key), (int, float)) and isinstance(p["metrics"].get("psnr"), (int, float))]
+    if not pts:
+        return False
+    pts.sort(key=lambda p: p["weight"])
+    xs, ys = [p["metrics"][key] for p in pts], [p["metrics"]["psnr"] for p in pts]
+    ax.plot(xs, ys, "-o", color=MODEL_COLOR, linewidth=1, markersize=5, zorder=2, label="recon, λ sweep")
+    for p, x, y in zip(pts, xs, ys):
+        ax.annotate(f"λ={p['weight']:g}", (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        if p["weight"] == 0:
+            ax.scatter([x], [y], marker="s", s=70, facecolor="none", edgecolor="black", zorder=3,
+                       label="λ=0 (non-adversarial twin)")
+        if p.get("default"):
+            ax.scatter([x], [y], marker="*", s=220, color="#d62728", zorder=4, label="default")
+            ax.annotate("default", (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7, color="#d62728")
+    base = record.get("baseline") or {}
+    bm = base.get("metrics") or {}
+    if isinstance(bm.get(key), (int, float)) and isinstance(bm.get("psnr"), (int, float)):
+        ax.scatter([bm[key]], [bm["psnr"]], marker="D", s=45, color=OTHER_COLOR, edgecolor="#666666", zorder=3,
+                   label=f"{base.get('name')} (classical baseline)")
+        ax.annotate(str(base.get("name")), (bm[key], bm["psnr"]), textcoords="offset points", xytext=(5, 4),
+                    fontsize=7, color="#666666")
+    ax.set(xlabel=xlabel, ylabel="PSNR (dB, higher = less distortion)")
+    ax.ticklabel_format(axis="y", useOffset=False)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return True
+
+
+def tradeoff_figure(record: dict[str, Any], path: Path, machine: dict[str, Any]) -> str | None:
+    """PSNR against ST-LPIPS (left) and against patch KID (right) over the weights of a sweep."""
+    if record.get("status") != "ok":
+        return None
+    def has(point: dict[str, Any], key: str) -> bool:
+        metrics = point.get("metrics") or {}
+        return all(isinstance(metrics.get(k), (int, float)) for k in (key, "psnr"))
+
+    axes_wanted = [(k, label) for k, label in TRADEOFF_AXES if any(has(p, k) for p in record["points"])]
+    if not axes_wanted:
+        return None
+    fig, axes = plt.subplots(1, len(axes_wanted), figsize=(6.2 * len(axes_wanted), 5), squeeze=False)
+    for ax, (key, label) in zip(axes[0], axes_wanted):
+        _tradeoff_panel(ax, record, key, label)
+    fig.suptitle(tradeoff_title(record), fontsize=10)
     return _save(fig, path, machine)

@@ -59,8 +59,9 @@ def last_step(run_dir: Path) -> int | None:
     return step
 
 
-def _run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str,
-         extra: list[str], timeout_s: float) -> tuple[dict[str, Any], ChildResult]:
+def train_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str,
+              extra: list[str], timeout_s: float) -> tuple[dict[str, Any], ChildResult]:
+    """``recon run`` of one preset in a child process (``run_dir`` is emptied first); its run record."""
     if run_dir.exists():
         shutil.rmtree(run_dir)  # scratch space of this suite: a stale run would be refused
     sets = ["trainer.progress=false", *spec.overrides, *extra]
@@ -109,8 +110,8 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
     extra: list[str] = []
     if compare:
         log(f"[quality] {spec.label}: training without the adversarial term ({preset} preset)")
-        run, result = _run(entry.name, spec, preset, scratch / "non_adversarial", device,
-                           ["loss.adversarial=0"], timeout_s)
+        run, result = train_run(entry.name, spec, preset, scratch / "non_adversarial", device,
+                                ["loss.adversarial=0"], timeout_s)
         record["runs"].append(run)
         ckpt = scratch / "non_adversarial" / "checkpoints" / "last.pt"
         if result.returncode == 0 and ckpt.exists():
@@ -118,7 +119,7 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
         else:
             log(f"[quality] {spec.label}: the non-adversarial run failed:\n{result.tail()}")
     log(f"[quality] {spec.label}: training the {'adversarial ' if adversarial else ''}model ({preset} preset)")
-    run, result = _run(entry.name, spec, preset, scratch / "adversarial", device, extra, timeout_s)
+    run, result = train_run(entry.name, spec, preset, scratch / "adversarial", device, extra, timeout_s)
     record["runs"].append(run)
     eval_path = scratch / "adversarial" / "eval.json"
     if result.returncode != 0 or not eval_path.exists():

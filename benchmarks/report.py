@@ -15,7 +15,9 @@ from recon.errors import UsageError
 from benchmarks.machine import machine_line
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-METRIC_ORDER = ["psnr", "ssim", "nmse", "lpips", "fid", "kid", "is"]
+METRIC_ORDER = ["psnr", "ssim", "nmse", "st_lpips", "kid_patch", "lpips", "fid", "kid", "fid_patch", "is"]
+#: columns of the trade-off tables (weight first, wall time last)
+TRADEOFF_METRICS = ["psnr", "ssim", "st_lpips", "kid_patch", "fid_patch"]
 
 
 def _fmt(value: Any, digits: int | None = None) -> str:
@@ -97,6 +99,48 @@ def conventions_list(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _steps_note(rec: dict[str, Any]) -> str:
+    """``N steps``, or ``reduced to N steps (preset: M)`` for a ``--tradeoff-steps`` sweep."""
+    if rec.get("reduced"):
+        return f"reduced to {rec.get('steps')} steps (preset: {rec.get('preset_steps')})"
+    return f"{rec.get('steps')} steps"
+
+
+def tradeoff_table(rec: dict[str, Any]) -> str:
+    """One row per adversarial weight (the default's in bold), then the classical baseline."""
+    rows = []
+    for p in rec.get("points", []):
+        tags = [t for t, on in (("default", p.get("default")), ("reused", p.get("reused"))) if on]
+        weight = f"{p['weight']:g}" + (f" ({', '.join(tags)})" if tags else "")
+        if p.get("status") != "ok":
+            rows.append([weight, f"*failed*: {p.get('reason') or ''}"[:120]] + ["-"] * len(TRADEOFF_METRICS))
+            continue
+        cells = [weight, *(_metric(p["metrics"].get(n)) for n in TRADEOFF_METRICS), _fmt(p["wall_s"] / 60, 1)]
+        rows.append([f"**{c}**" if p.get("default") and c != "-" else c for c in cells])
+    base = rec.get("baseline")
+    if base:
+        rows.append([f"*{base['name']}*", *(_metric(base["metrics"].get(n)) for n in TRADEOFF_METRICS), "-"])
+    return _table(["weight (loss.adversarial)", *TRADEOFF_METRICS, "wall (min)"], rows)
+
+
+def tradeoff_sections(records: list[dict[str, Any]]) -> list[str]:
+    """results.md lines: per variant a heading, its table and its figure."""
+    out = []
+    for rec in records:
+        out += [f"### {rec['label']}", ""]
+        if rec.get("status") == "skipped" or not rec.get("points"):
+            out += [f"*{rec.get('status')}*: {rec.get('reason')}", ""]
+            continue
+        out += [f"{rec.get('preset')} preset, {_steps_note(rec)}, seed {rec.get('seed')}, "
+                f"{rec.get('split', 'test')} split ({rec.get('n_images')} images); default λ = "
+                f"{rec.get('default_weight'):g}"
+                + ("; reused points are the quality suite's runs." if any(p.get("reused") for p in rec["points"])
+                   else "."), "",
+                tradeoff_table(rec), ""]
+        out += [f"![{name}](figures/{name})" for name in rec.get("figures", [])] + [""]
+    return out
+
+
 def speed_table(records: list[dict[str, Any]]) -> str:
     rows = []
     for rec in records:
@@ -138,6 +182,9 @@ def results_markdown(results: dict[str, Any]) -> str:
     if quality:
         out += ["## Quality (test split, model beside each baseline)", "", quality_table(quality), "",
                 "### Runs", "", runs_table(quality), "", "### Metric conventions", "", conventions_list(quality), ""]
+    if results.get("tradeoff"):
+        out += ["## Perception–distortion trade-off (same generator, seed and steps at each adversarial weight)",
+                "", *tradeoff_sections(results["tradeoff"])]
     if results.get("speed"):
         out += ["## Speed (ratios measured in one process)", "", speed_table(results["speed"]), ""]
     if results.get("scaling"):
@@ -175,6 +222,61 @@ def latest_results(root: Path) -> tuple[tuple[Path, dict] | None, tuple[Path, di
     return pick("quality"), pick("speed")
 
 
+def _signed(value: float, digits: int) -> str:
+    """``+1.2`` / ``−1.2`` (a true minus sign), ``±0`` when it rounds to zero."""
+    text = f"{abs(value):.{digits}f}"
+    if float(text) == 0:
+        return "±" + text
+    return ("−" if value < 0 else "+") + text
+
+
+def _change(key: str, default: dict[str, Any], twin: dict[str, Any]) -> str | None:
+    """How the default's ``key`` differs from the twin's: dB for PSNR, % otherwise (absolute when
+    the twin's value is not positive, as an unbiased KID can be)."""
+    d, t = default.get(key), twin.get(key)
+    if not isinstance(d, (int, float)) or not isinstance(t, (int, float)):
+        return None
+    if key == "psnr":
+        return f"PSNR {_signed(d - t, 2)} dB"
+    if t > 0:
+        pct = 100 * (d - t) / t
+        return f"{key} {_signed(pct, 0 if abs(pct) >= 10 else 1)} %"
+    return f"{key} {_metric(float(t))} → {_metric(float(d))}"
+
+
+def tradeoff_lines(records: list[dict[str, Any]]) -> list[str]:
+    """One line per swept task: its default point against its non-adversarial twin."""
+    lines = []
+    for rec in records:
+        ok = [p for p in rec.get("points", []) if p.get("status") == "ok"]
+        twin = next((p for p in ok if p["weight"] == 0), None)
+        default = next((p for p in ok if p.get("default")), None)
+        if rec.get("status") != "ok" or twin is None or default is None or default is twin:
+            continue
+        parts = [c for c in (_change(k, default["metrics"], twin["metrics"]) for k in ("st_lpips", "kid_patch", "psnr"))
+                 if c]
+        steps = f", {_steps_note(rec)}" if rec.get("reduced") else ""
+        lines.append(f"- {rec['label']}: {' / '.join(parts)} vs the non-adversarial twin "
+                     f"(λ={default['weight']:g}{steps})")
+    return lines
+
+
+def _tradeoff_readme(res: dict[str, Any], where: Path) -> list[str]:
+    """The trade-off lines and ONE figure (srgan's if present, else the first) for the README."""
+    records = res.get("tradeoff") or []
+    lines = tradeoff_lines(records)
+    with_figure = [r for r in records if r.get("figures")]
+    pick = next((r for r in with_figure if r.get("task") == "srgan"), with_figure[0] if with_figure else None)
+    if not lines and pick is None:
+        return []
+    out = ["Perception–distortion trade-off (default adversarial weight against the same generator trained "
+           "without the adversarial term; lower ST-LPIPS / patch KID = more realistic):", "", *lines, ""]
+    if pick is not None:
+        name = pick["figures"][0]
+        out += [f"![{pick['label']}: perception–distortion trade-off]({where.as_posix()}/figures/{name})", ""]
+    return out
+
+
 def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] | None, repo: Path) -> str:
     """The generated text that goes between the README markers."""
     out = ["", "<!-- generated by `python -m benchmarks --update-readme`: do not edit by hand -->", ""]
@@ -194,7 +296,8 @@ def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] |
         out += [f"**{'Results' if same else title}** ({res['created'][:10]}, `{res['command']}`, {machine_line(res['machine'])};"
                 f" details: `{where}/results.md`){smoke}", ""]
         if title == "Quality":
-            out += [quality_table(res["quality"]), ""]
+            out += [quality_table(res["quality"]), ""] if res.get("quality") else []
+            out += _tradeoff_readme(res, where)
         else:
             out += [speed_table(res["speed"]), ""]
     return "\n".join(out)
@@ -212,12 +315,12 @@ def update_readme(readme: Path, results_dir: Path | None, results_root: Path) ->
         if not path.is_file():
             raise UsageError(f"{results_dir}: no results.json there")
         res = _load(path)
-        quality = (path, res) if res.get("quality") else None
+        quality = (path, res) if res.get("quality") or res.get("tradeoff") else None
         speed = (path, res) if res.get("speed") else None
     else:
         quality, speed = latest_results(results_root)
     if quality is None and speed is None:
-        raise UsageError("the results hold neither a quality nor a speed section")
+        raise UsageError("the results hold no quality, tradeoff or speed section")
     section = readme_section(quality, speed, readme.parent)
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)

@@ -4,7 +4,7 @@ Layout of an output directory::
 
     results.json        everything measured (validated against benchmarks/schema.json)
     results.md          the tables (also printed)
-    figures/*.png       metric bars, sample grids, loss curves, speed, scaling
+    figures/*.png       metric bars, sample grids, loss curves, trade-off planes, speed, scaling
     scratch/            run directories and logs of the child processes (git-ignored)
 """
 
@@ -68,15 +68,30 @@ def _quality_figures(records: list[dict[str, Any]], fig_dir: Path, machine: dict
     return names
 
 
+def _tradeoff_figures(records: list[dict[str, Any]], fig_dir: Path, machine: dict[str, Any]) -> list[str]:
+    """``<label>_tradeoff.png`` of every variant whose sweep has points."""
+    from benchmarks.figures import tradeoff_figure
+
+    names = []
+    for rec in records:
+        name = tradeoff_figure(rec, fig_dir / f"{rec['label']}_tradeoff.png", machine)
+        rec["figures"] = [name] if name else []
+        names += rec["figures"]
+    return names
+
+
 def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, device: str,
               argv: list[str], compare: bool = True, steps: int | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run ``quality``, ``speed`` or ``all``; write and return the results."""
+              tradeoff_steps: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run ``quality``, ``tradeoff``, ``speed`` or ``all`` (in that order); write and return the results.
+
+    ``tradeoff_steps`` trains the sweep at that step count instead of the preset's."""
     from benchmarks import figures
     from benchmarks.quality import run_quality
     from benchmarks.scaling import run_scaling
     from benchmarks.spec import default_speed_tasks, discover
     from benchmarks.speed import run_speed
+    from benchmarks.tradeoff import run_tradeoff
 
     entries = discover(tasks)  # unknown names: UsageError before any work
     start = time.perf_counter()
@@ -97,6 +112,10 @@ def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, de
     if suite in ("quality", "all"):
         results["quality"] = run_quality(entries, out, smoke=smoke, device=device, compare=compare, log=log)
         results["figures"] += _quality_figures(results["quality"], fig_dir, results["machine"])
+    if suite in ("tradeoff", "all"):
+        results["tradeoff"] = run_tradeoff(entries, out, smoke=smoke, device=device, steps=tradeoff_steps,
+                                           quality=results.get("quality"), log=log)
+        results["figures"] += _tradeoff_figures(results["tradeoff"], fig_dir, results["machine"])
     if suite in ("speed", "all"):
         speed_tasks = [e.name for e in entries] if tasks else default_speed_tasks(entries)
         results["speed"] = run_speed(speed_tasks, smoke=smoke, device=device_name, steps=steps, log=log)
@@ -129,8 +148,11 @@ def write(results: dict[str, Any], out: Path) -> None:
 
 
 def failures(results: dict[str, Any]) -> list[str]:
-    """Labels of everything that failed (a task, a speed measurement, a scaling point)."""
+    """Labels of everything that failed (a task, a sweep point, a speed measurement, a scaling point)."""
+    from benchmarks.tradeoff import failures as tradeoff_failures
+
     bad = [f"quality:{r['label']}" for r in results.get("quality", []) if r.get("status") == "failed"]
+    bad += tradeoff_failures(results.get("tradeoff", []))
     bad += [f"speed:{r['task']}" for r in results.get("speed", []) if r.get("status") == "failed"]
     scaling = results.get("scaling") or {}
     if scaling.get("status") == "failed":

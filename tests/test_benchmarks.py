@@ -1,8 +1,9 @@
 """The benchmark suite (``python -m benchmarks``) in its ``--smoke`` mode.
 
-One smoke run of every suite on ``mri_superres`` is shared by the tests (about a minute on
-2 cores). Speed ratios are computed and checked for consistency, never asserted against
-their targets: timing belongs to benchmarks/, not to tests.
+One smoke run of every suite on ``mri_superres`` is shared by the tests (about two minutes on
+2 cores; the tradeoff sweep reuses the quality runs and trains two more weights). Speed
+ratios are computed and checked for consistency, never asserted against their targets:
+timing belongs to benchmarks/, not to tests.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def test_tables_are_printed_and_written(smoke_suite: tuple[Path, subprocess.Comp
     markdown = (out / "results.md").read_text()
     for text in (markdown, proc.stdout):
         assert "## Quality" in text and "## Speed" in text and "## Scaling" in text
+        default = results["tradeoff"][0]["default_weight"]
+        assert "## Perception–distortion trade-off" in text and f"| **{default:g} (default, reused)** |" in text
         assert "| mri_superres | **recon (adversarial)** |" in text
         assert "| bicubic |" in text and "| non-adversarial |" in text
 
@@ -84,6 +87,36 @@ def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> N
         assert run["returncode"] == 0 and run["steps"] == 6
         assert 100 < run["peak_rss_mb"] < 24 * 1024  # a torch process, measured per child
         assert run["wall_s"] > 0
+
+
+def test_tradeoff_reuses_the_quality_runs_and_trains_only_the_other_weights(results: dict) -> None:
+    from benchmarks.tradeoff import weight_value
+
+    (quality,) = results["quality"]
+    (record,) = results["tradeoff"]
+    assert record["status"] == "ok" and record["preset"] == "smoke" and record["reduced"] is False
+    assert record["steps"] == 6  # the smoke preset's, like the quality runs
+    default = record["default_weight"]  # the smoke preset's weight, one of the declared points
+    points = {p["weight"]: p for p in record["points"]}
+    assert list(points) == record["weights"] and len(points) >= 4 and default > 0 and default in points
+    assert [w for w, p in points.items() if p["reused"]] == [0.0, default]
+    assert [w for w, p in points.items() if p["default"]] == [default]
+    twin_run, adv_run = quality["runs"]
+    assert points[0.0]["run_dir"] == twin_run["run_dir"] and points[default]["run_dir"] == adv_run["run_dir"]
+    twin_eval = json.loads((Path(twin_run["run_dir"]) / "eval.json").read_text())
+    assert points[0.0]["metrics"] == twin_eval["metrics"]  # the twin's own eval.json
+    assert points[default]["metrics"] == quality["metrics"]["recon (adversarial)"]
+    trained = [w for w in points if w not in (0.0, default)]
+    assert len(trained) >= 2
+    for weight in trained:
+        run_dir = Path(points[weight]["run_dir"])
+        assert run_dir.name == f"tradeoff_w{weight:g}" and run_dir.parent.name == "mri_superres"
+        assert f"--set loss.adversarial={weight_value(weight)}" in points[weight]["command"]
+        assert points[weight]["returncode"] == 0 and points[weight]["steps"] == 6
+        assert any("g_adv" in row for row in map(json.loads, (run_dir / "metrics.jsonl").open()))
+        assert {"psnr", "ssim", "st_lpips"} <= set(points[weight]["metrics"])
+    assert record["baseline"]["name"] == "bicubic" and "psnr" in record["baseline"]["metrics"]
+    assert record["figures"] == ["mri_superres_tradeoff.png"]
 
 
 def test_speed_ratios_are_computed_from_their_parts(results: dict) -> None:
@@ -114,7 +147,7 @@ def test_figures_exist_and_record_the_machine(smoke_suite: tuple[Path, subproces
 
     out, _ = smoke_suite
     expected = {"mri_superres_metrics.png", "mri_superres_samples.png", "mri_superres_losses.png",
-                "speed.png", "scaling.png"}
+                "mri_superres_tradeoff.png", "speed.png", "scaling.png"}
     assert expected <= set(results["figures"])
     machine = results["machine"]
     for name in results["figures"]:
@@ -125,7 +158,7 @@ def test_figures_exist_and_record_the_machine(smoke_suite: tuple[Path, subproces
 
 
 def test_update_readme_replaces_only_the_marked_section(smoke_suite: tuple[Path, subprocess.CompletedProcess],
-                                                        tmp_path: Path) -> None:
+                                                        results: dict, tmp_path: Path) -> None:
     from benchmarks.__main__ import main
 
     out, _ = smoke_suite
@@ -136,6 +169,9 @@ def test_update_readme_replaces_only_the_marked_section(smoke_suite: tuple[Path,
     text = readme.read_text()
     assert text.startswith(before) and text.endswith(after) and "old table" not in text
     assert "| mri_superres | **recon (adversarial)** |" in text and "recon / plain" in text
+    default = results["tradeoff"][0]["default_weight"]
+    assert "- mri_superres: st_lpips " in text and f"vs the non-adversarial twin (λ={default:g})" in text
+    assert "/figures/mri_superres_tradeoff.png)" in text
     assert main(["--update-readme", str(out), "--readme", str(readme)]) == 0
     assert readme.read_text() == text  # idempotent
 
@@ -149,6 +185,14 @@ def test_update_readme_without_markers_is_a_usage_error(tmp_path: Path, capsys: 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "<!-- results:start -->" in err
     assert readme.read_text() == "# no markers\n"
+
+
+def test_bad_tradeoff_steps_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from benchmarks.__main__ import main
+
+    assert main(["--suite", "tradeoff", "--smoke", "--tradeoff-steps", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--tradeoff-steps must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_task_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -216,6 +260,30 @@ def test_bad_benchmark_declarations_are_usage_errors() -> None:
         parse_spec("t", [{}, {}])
     with pytest.raises(UsageError, match="bool, a mapping"):
         parse_spec("t", "default")
+
+
+def test_sweeps_need_zero_and_three_other_weights() -> None:
+    from benchmarks.spec import parse_spec
+    from recon.errors import UsageError
+
+    (spec,) = parse_spec("t", {"sweep": [0.02, 0, 1e-3, 5e-3]})
+    assert spec.sweep == [0.0, 1e-3, 5e-3, 2e-2]  # sorted floats
+    assert parse_spec("t", {})[0].sweep is None
+    for bad in ([1e-3, 5e-3, 2e-2, 0.1], [0, 1e-3, 5e-3], [0, 1e-3, 1e-3, 5e-3]):
+        with pytest.raises(UsageError, match="task t: benchmark sweep needs 0"):
+            parse_spec("t", {"sweep": bad})
+    for bad in ("0,1", [0, -1e-3, 1e-3, 2e-3], [0, "a", 1, 2]):
+        with pytest.raises(UsageError, match="task t: benchmark sweep"):
+            parse_spec("t", {"sweep": bad})
+
+
+def test_built_in_paired_tasks_declare_sweeps_and_stylegan2_does_not() -> None:
+    from benchmarks.spec import discover
+
+    sweeps = {s.label: s.sweep for e in discover() for s in e.specs}
+    for label in ("srgan", "mri_superres", "mri_kspace_4x", "mri_motion", "inpainting", "mri_translation"):
+        assert sweeps[label] is not None and sweeps[label][0] == 0 and len(sweeps[label]) >= 4, label
+    assert sweeps["mri_kspace_8x"] is None and sweeps["stylegan2"] is None
 
 
 def test_opted_out_and_broken_tasks_are_recorded_not_raised(third_party: None, tmp_path: Path) -> None:
