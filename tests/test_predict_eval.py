@@ -47,6 +47,18 @@ def test_eval_compare_reports_a_second_model(cli, smoke_run: Path) -> None:
     names = [b["name"] for b in report["baselines"]]
     assert names[0] == "bicubic" and len(names) == 2
     assert report["baselines"][1]["metrics"] == report["metrics"]
+    assert "st_lpips" in report["metrics"]
+
+
+def test_eval_compare_table_prints_the_perceptual_columns(cli, smoke_run: Path) -> None:
+    ckpt = smoke_run / "checkpoints" / "last.pt"
+    result = cli("eval", "--checkpoint", ckpt, "--compare", ckpt, "--set", "eval.patch_kid=true",
+                 "--set", "eval.patch_count=6", "--set", "eval.patch_size=48")
+    assert result.code == 0, result.err
+    header, rule, *rows = result.out.splitlines()[1:]
+    assert header.split()[:8] == ["method", "psnr", "ssim", "nmse", "st_lpips", "kid_patch", "kid_patch_std",
+                                  "fid_patch"]
+    assert [r.split()[0] for r in rows] == ["model", "bicubic", "compare"]  # 'compare (ns)'
 
 
 def test_predict_nifti_scales_the_affine(cli, smoke_run: Path, tmp_path: Path) -> None:
