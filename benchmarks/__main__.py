@@ -4,11 +4,14 @@ against peers, in one command.
     python -m benchmarks --suite quality                  # every registered task, default preset
     python -m benchmarks --suite tradeoff --tasks srgan   # PSNR vs ST-LPIPS/patch KID over adversarial weights
     python -m benchmarks --suite speed                    # trainer vs plain loop vs MONAI, FLOP/s, data, scaling
+    python -m benchmarks --suite quality,tradeoff         # a list: runs quality, then tradeoff (reusing it)
     python -m benchmarks --suite all --tasks mri_superres,srgan
     python -m benchmarks --suite all --smoke --out /tmp/b # seconds per task (CI)
+    python -m benchmarks --suite quality --tasks srgan --out DIR --append   # re-run srgan into DIR
     python -m benchmarks --update-readme [RESULTS_DIR]    # README table from the latest results
 
-Writes ``benchmarks/results/<date>/`` (or ``--out``): results.json, results.md, figures/.
+Writes ``benchmarks/results/<date>/`` (or ``--out``): results.json, results.md, figures/. A
+results.json already in --out is overwritten, unless --append merges the run into it.
 Exit codes: 0 done, 1 something failed (still written, see results.md), 2 bad usage.
 """
 
@@ -35,12 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
                                  "trade-off, speed against peers.",
                      formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="\n".join(__doc__.splitlines()[2:]))
-    parser.add_argument("--suite", choices=["quality", "tradeoff", "speed", "all"],
-                        help="what to run (default: all = quality, tradeoff, speed; unless only --update-readme "
-                             "is given)")
+    parser.add_argument("--suite", metavar="SUITES",
+                        help="quality, tradeoff, speed, or a comma-separated list of them (run in that order "
+                             "whatever order is given); all = quality,tradeoff,speed (the default, unless only "
+                             "--update-readme is given)")
     parser.add_argument("--tasks", help="comma-separated task names (default: every registered task)")
     parser.add_argument("--smoke", action="store_true", help="smoke presets and a few steps: seconds per task")
-    parser.add_argument("--out", help="output directory (default: benchmarks/results/<date>/)")
+    parser.add_argument("--out", help="output directory (default: benchmarks/results/<date>/); a results.json "
+                                      "already there is overwritten, unless --append")
+    parser.add_argument("--append", action="store_true",
+                        help="merge this run into the results.json of --out instead of overwriting it: re-run "
+                             "labels replace their records, the others are kept, every command is listed")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                         help="where to train and time (default cpu: the published numbers are CPU numbers)")
     parser.add_argument("--no-compare", action="store_true",
@@ -75,10 +83,16 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
 
     code = 0
     results_dir = None
-    if args.suite is not None or args.update_readme is None:
+    run = args.suite is not None or args.update_readme is None
+    if args.append and not args.out:
+        raise UsageError("--append needs --out DIR (the results directory to merge into)")
+    if args.append and not run:
+        raise UsageError("--append merges a run into --out: give --suite too")
+    if run:
         from benchmarks.report import print_tables
-        from benchmarks.suite import default_out, failures, run_suite
+        from benchmarks.suite import default_out, failures, parse_suites, run_suite
 
+        parse_suites(args.suite or "all")  # a bad name is a usage error before anything else
         if args.steps is not None and args.steps < 1:
             raise UsageError("--steps must be at least 1")
         if args.tradeoff_steps is not None and args.tradeoff_steps < 1:
@@ -87,11 +101,12 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
         if args.tasks is not None and not tasks:
             raise UsageError("--tasks is empty")
         out = Path(args.out) if args.out else default_out()
-        results = run_suite(args.suite or "all", tasks, out, smoke=args.smoke, device=args.device, argv=argv,
-                            compare=not args.no_compare, steps=args.steps, tradeoff_steps=args.tradeoff_steps)
+        results, this_run = run_suite(args.suite or "all", tasks, out, smoke=args.smoke, device=args.device,
+                                      argv=argv, compare=not args.no_compare, steps=args.steps,
+                                      tradeoff_steps=args.tradeoff_steps, append=args.append)
         print_tables(results)
         print(f"results: {out}")
-        bad = failures(results)
+        bad = failures(this_run)  # what failed in this invocation (an appended file may keep older failures)
         if bad:
             print(f"benchmarks: {len(bad)} failure(s): {', '.join(bad)} (logs under {out / 'scratch'})",
                   file=sys.stderr)

@@ -12,6 +12,7 @@ from typing import Any
 
 from recon.errors import UsageError
 
+from benchmarks.append import commands_of
 from benchmarks.machine import machine_line
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -173,11 +174,44 @@ def scaling_table(scaling: dict[str, Any]) -> str:
     return _table(["batch", "patch", "step (ms)", "img/s", "peak memory (MiB)", "added by training (MiB)"], rows)
 
 
+def _machine_key(machine: dict[str, Any]) -> tuple:
+    """What makes two machines the same for the numbers (not the load)."""
+    return tuple(machine.get(k) for k in ("cpu", "cores", "torch", "device", "gpu"))
+
+
+def provenance(results: dict[str, Any]) -> str:
+    """Date, command(s) and machine of a results file for the README line: every command of an
+    ``--append``-merged file, in order, each with its machine when they differ."""
+    commands = commands_of(results)
+    if len(commands) <= 1:
+        return f"{results['created'][:10]}, `{results['command']}`, {machine_line(results['machine'])}"
+    days = sorted({str(c.get("created", ""))[:10] for c in commands})
+    when = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    if len({_machine_key(c.get("machine") or {}) for c in commands}) == 1:
+        listed = ", then ".join(f"`{c['command']}`" for c in commands)
+        return f"{when}, {len(commands)} commands: {listed}, {machine_line(results['machine'])}"
+    listed = ", then ".join(f"`{c['command']}` ({machine_line(c.get('machine') or {})})" for c in commands)
+    return f"{when}, {len(commands)} commands: {listed}"
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    """The lines under the title of results.md: the command (every command of a merged file)."""
+    smoke = " (smoke mode: numbers are not meaningful)" if results["smoke"] else ""
+    commands = commands_of(results)
+    if len(commands) <= 1:
+        return [f"`{results['command']}` on {machine_line(results['machine'])}; "
+                f"total {results['wall_s'] / 60:.1f} min{smoke}.", ""]
+    lines = [f"Merged from {len(commands)} commands (`--append`, oldest first); total {results['wall_s'] / 60:.1f} "
+             f"min{smoke}:", ""]
+    lines += [f"- `{c['command']}` ({c.get('created')}, {float(c.get('wall_s') or 0) / 60:.1f} min"
+              + (f", suite {c['suite']}" if c.get("suite") else "") + f") on {machine_line(c.get('machine') or {})}"
+              for c in commands]
+    return lines + [""]
+
+
 def results_markdown(results: dict[str, Any]) -> str:
     """The whole ``results.md``."""
-    out = [f"# Benchmark results ({results['created']})", "",
-           f"`{results['command']}` on {machine_line(results['machine'])}; "
-           f"total {results['wall_s'] / 60:.1f} min{' (smoke mode: numbers are not meaningful)' if results['smoke'] else ''}.", ""]
+    out = [f"# Benchmark results ({results['created']})", "", *_header(results)]
     quality = results.get("quality")
     if quality:
         out += ["## Quality (test split, model beside each baseline)", "", quality_table(quality), "",
@@ -293,8 +327,7 @@ def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] |
         except ValueError:
             where = path.parent
         smoke = " **smoke mode: not meaningful**" if res.get("smoke") else ""
-        out += [f"**{'Results' if same else title}** ({res['created'][:10]}, `{res['command']}`, {machine_line(res['machine'])};"
-                f" details: `{where}/results.md`){smoke}", ""]
+        out += [f"**{'Results' if same else title}** ({provenance(res)}; details: `{where}/results.md`){smoke}", ""]
         if title == "Quality":
             out += [quality_table(res["quality"]), ""] if res.get("quality") else []
             out += _tradeoff_readme(res, where)

@@ -18,10 +18,33 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from recon.errors import UsageError
+from recon.registry import closest_hint
+
 from benchmarks.machine import machine_info
 
 SCHEMA = Path(__file__).with_name("schema.json")
 RESULTS_ROOT = Path(__file__).with_name("results")
+#: the suites in the order they run (``all`` is every one of them)
+SUITES = ("quality", "tradeoff", "speed")
+
+
+def parse_suites(text: str) -> list[str]:
+    """``--suite`` text (``quality``, ``tradeoff,quality``, ``all`` ...) -> the suites to run, in the
+    canonical order quality, tradeoff, speed whatever order was given; UsageError for an unknown name."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--suite is empty (valid: quality, tradeoff, speed, all, or a comma-separated list)")
+    for name in names:
+        if name != "all" and name not in SUITES:
+            raise UsageError(f"unknown suite {name!r} in --suite (valid: quality, tradeoff, speed, all, or a "
+                             f"comma-separated list){closest_hint(name, [*SUITES, 'all'])}")
+    return list(SUITES) if "all" in names else [s for s in SUITES if s in names]
+
+
+def suite_name(suites: list[str] | tuple[str, ...] | set[str]) -> str:
+    """What results.json's ``suite`` says: ``all`` for every suite, else e.g. ``quality,tradeoff``."""
+    return "all" if set(SUITES) <= set(suites) else ",".join(s for s in SUITES if s in suites)
 
 
 def default_out(root: Path = RESULTS_ROOT) -> Path:
@@ -82,42 +105,70 @@ def _tradeoff_figures(records: list[dict[str, Any]], fig_dir: Path, machine: dic
 
 def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, device: str,
               argv: list[str], compare: bool = True, steps: int | None = None,
-              tradeoff_steps: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run ``quality``, ``tradeoff``, ``speed`` or ``all`` (in that order); write and return the results.
+              tradeoff_steps: int | None = None, append: bool = False,
+              log: Callable[[str], None] = print) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the suites named in ``suite`` (``quality``, ``tradeoff,speed``, ``all`` ...: see
+    :func:`parse_suites`) in the order quality, tradeoff, speed; write the results.
 
-    ``tradeoff_steps`` trains the sweep at that step count instead of the preset's."""
-    from benchmarks import figures
-    from benchmarks.quality import run_quality
-    from benchmarks.scaling import run_scaling
-    from benchmarks.spec import default_speed_tasks, discover
-    from benchmarks.speed import run_speed
-    from benchmarks.tradeoff import run_tradeoff
+    Returns (what was written, this invocation's own results): they differ with ``append``, which
+    merges this run into ``out``'s earlier results.json (:mod:`benchmarks.append`) instead of
+    overwriting it. ``tradeoff_steps`` trains the sweep at that step count instead of the preset's."""
+    from benchmarks.append import load_previous, merge_results, remove_stale_figures
+    from benchmarks.spec import discover
 
-    entries = discover(tasks)  # unknown names: UsageError before any work
+    suites = parse_suites(suite)  # bad names, unknown tasks, a mismatched --append: UsageError before any work
+    entries = discover(tasks)
+    previous = load_previous(out, smoke) if append else None
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    fig_dir = out / "figures"
     device_name = resolved_device(device)
     results: dict[str, Any] = {
         "schema_version": 1,
         "created": dt.datetime.now().isoformat(timespec="seconds"),
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in argv),
-        "suite": suite, "smoke": smoke, "tasks": [e.name for e in entries],
+        "suite": suite_name(suites), "smoke": smoke, "tasks": [e.name for e in entries],
         "machine": machine_info(device_name), "figures": [],
     }
     load, cores = results["machine"]["load_avg_1min"], results["machine"]["cores"]
     if load is not None and load > cores:
         log(f"[benchmarks] warning: load average {load:g} is above the {cores} cores: "
             "timings will be inflated (they are recorded with the load)")
-    if suite in ("quality", "all"):
+    _measure(results, suites, entries, out, device=device, device_name=device_name, tasks_given=bool(tasks),
+             compare=compare, steps=steps, tradeoff_steps=tradeoff_steps, log=log)
+    results["machine"]["load_avg_1min_end"] = machine_info(device_name)["load_avg_1min"]
+    results["wall_s"] = round(time.perf_counter() - start, 2)
+    results["commands"] = [{"command": results["command"], "created": results["created"],
+                            "wall_s": results["wall_s"], "machine": dict(results["machine"]), "suite": results["suite"]}]
+    written = results
+    if previous is not None:
+        written, stale = merge_results(previous, results, suites, log=log)
+        remove_stale_figures(out / "figures", stale)
+        log(f"[benchmarks] appended to {out / 'results.json'} ({len(written['commands'])} commands)")
+    write(written, out)
+    return written, results
+
+
+def _measure(results: dict[str, Any], suites: list[str], entries: list[Any], out: Path, *, device: str,
+             device_name: str, tasks_given: bool, compare: bool, steps: int | None, tradeoff_steps: int | None,
+             log: Callable[[str], None]) -> None:
+    """Run ``suites`` (canonical order) into ``results``: their sections and figures."""
+    from benchmarks import figures
+    from benchmarks.quality import run_quality
+    from benchmarks.scaling import run_scaling
+    from benchmarks.spec import default_speed_tasks
+    from benchmarks.speed import run_speed
+    from benchmarks.tradeoff import run_tradeoff
+
+    smoke, fig_dir = results["smoke"], out / "figures"
+    if "quality" in suites:
         results["quality"] = run_quality(entries, out, smoke=smoke, device=device, compare=compare, log=log)
         results["figures"] += _quality_figures(results["quality"], fig_dir, results["machine"])
-    if suite in ("tradeoff", "all"):
+    if "tradeoff" in suites:  # reuses this invocation's quality runs (quality runs first)
         results["tradeoff"] = run_tradeoff(entries, out, smoke=smoke, device=device, steps=tradeoff_steps,
                                            quality=results.get("quality"), log=log)
         results["figures"] += _tradeoff_figures(results["tradeoff"], fig_dir, results["machine"])
-    if suite in ("speed", "all"):
-        speed_tasks = [e.name for e in entries] if tasks else default_speed_tasks(entries)
+    if "speed" in suites:
+        speed_tasks = [e.name for e in entries] if tasks_given else default_speed_tasks(entries)
         results["speed"] = run_speed(speed_tasks, smoke=smoke, device=device_name, steps=steps, log=log)
         name = figures.speed_figure(results["speed"], fig_dir / "speed.png", results["machine"])
         results["figures"] += [name] if name else []
@@ -126,10 +177,6 @@ def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, de
                                              steps=steps)
             name = figures.scaling_figure(results["scaling"], fig_dir / "scaling.png", results["machine"])
             results["figures"] += [name] if name else []
-    results["machine"]["load_avg_1min_end"] = machine_info(device_name)["load_avg_1min"]
-    results["wall_s"] = round(time.perf_counter() - start, 2)
-    write(results, out)
-    return results
 
 
 def write(results: dict[str, Any], out: Path) -> None:

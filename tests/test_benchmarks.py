@@ -45,6 +45,9 @@ def test_smoke_results_validate_against_the_schema(results: dict) -> None:
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(results)
     assert results["smoke"] is True and results["suite"] == "all"
     assert results["tasks"] == ["mri_superres"]
+    (command,) = results["commands"]  # one invocation (--append adds more)
+    assert command["command"] == results["command"] and command["suite"] == "all"
+    assert command["created"] == results["created"] and command["wall_s"] == results["wall_s"]
 
 
 def test_schema_rejects_results_without_machine_or_ratios(results: dict) -> None:
