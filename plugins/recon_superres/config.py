@@ -23,10 +23,11 @@ class SRModelConfig(ModelConfig):
     norm: Literal["batch", "none"] = "batch"
     global_residual: bool = False
     res_scale: float = 1.0
+    d_arch: Literal["vgg", "patch"] = "vgg"  # SRGAN's VGG-style classifier, or the pix2pix PatchGAN
     d_channels: int = 64
-    d_stages: int = 4
+    d_stages: int = 4  # vgg: conv stages; patch: stride-2 layers (3 = the 70x70 PatchGAN)
     d_norm: Literal["batch", "instance", "none"] = "batch"
-    d_fc: int = 1024
+    d_fc: int = 1024  # vgg only
 
 
 @dataclass

@@ -120,9 +120,11 @@ class SuperResolutionTask(Task):
         return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import VGGStyleDiscriminator
+        from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator
 
         m = cfg.model
+        if m.d_arch == "patch":
+            return PatchGANDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, cfg.model.spatial_dims)
         if self.is_3d(cfg):
             from recon_superres.networks3d import VGGStyleDiscriminator3d
 
