@@ -112,7 +112,7 @@ def patch_metrics(cfg: Any, volumes: dict[str, dict[int, list[tuple[np.ndarray, 
     if not e.patch_kid:
         return {}, {}
     from recon.metrics.inception import inception_status
-    from recon.metrics.patch_kid import describe_patches, patch_distribution
+    from recon.metrics.patch_kid import describe_patches, patch_boxes, patch_distribution
 
     ok, reason = inception_status()
     if not ok:
@@ -120,13 +120,14 @@ def patch_metrics(cfg: Any, volumes: dict[str, dict[int, list[tuple[np.ndarray, 
     first = next(iter(volumes.values()))
     targets = [t for pairs in first.values() for t, _ in pairs]
     predictions = {name: [p for pairs in per.values() for _, p in pairs] for name, per in volumes.items()}
+    boxes = patch_boxes(targets, e.patch_size, e.patch_count, e.patch_seed)
+    if len(boxes) < 2:
+        return {}, {"kid_patch": f"not computed: the evaluation images hold fewer than 2 distinct "
+                                 f"{e.patch_size}x{e.patch_size} crops"}
     extractor = _extractor(str(device))
-    scores = patch_distribution(targets, predictions, extractor, size=e.patch_size, count=e.patch_count,
-                                seed=e.patch_seed)
-    if not scores:
-        return {}, {"kid_patch": f"not computed: no evaluation image holds a {e.patch_size}x{e.patch_size} crop"}
+    scores = patch_distribution(targets, predictions, extractor, size=e.patch_size, boxes=boxes)
     return scores, {"kid_patch": describe_patches(e.patch_size, e.patch_count, e.patch_seed,
-                                                  extractor.weights_name)}
+                                                  extractor.weights_name, used=len(boxes))}
 
 
 @lru_cache(maxsize=2)

@@ -52,6 +52,9 @@ def test_boxes_are_pinned_round_robin_and_avoid_flat_background() -> None:
     for index, top, left in boxes:
         patch = targets[index][..., top:top + 32, left:left + 32]
         assert patch.shape[-2:] == (32, 32) and patch.std() >= FLAT_STD
+    assert len(set(boxes)) == len(boxes)  # no crop twice
+    exact = [np.random.default_rng(5).random((1, 32, 32)).astype(np.float32) for _ in range(3)]
+    assert sorted(patch_boxes(exact, size=32, count=10)) == [(0, 0, 0), (1, 0, 0), (2, 0, 0)]  # one crop each
     small = [np.zeros((1, 20, 20), np.float32)]
     assert patch_boxes(small + targets, size=32, count=4)[0][0] == 1  # too small: left out
     assert patch_boxes(small, size=32, count=4) == []

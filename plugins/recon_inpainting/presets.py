@@ -26,7 +26,7 @@ def presets() -> dict[str, dict[str, Any]]:
                         "checkpoint_every": 400, "eval_every": 400, "sample_every": 400, "log_every": 20},
             "model": {"arch": "unet", "features": [16, 32, 64, 128, 128, 16], "norm": "instance",
                       "residual": True, "d_channels": 32, "d_layers": 3},
-            "data": {"patch_size": 64},
+            "data": {"patch_size": 64, "eval_patches": 64},  # 128 test patches (2 photographs)
             "mask": {"kind": "center", "size": 0.5, "fill": "biharmonic"},
             "loss": {"gan_type": "ns", "adversarial": 0.001, "l1": 1.0},
         },

@@ -231,7 +231,7 @@ class SRGANTask(SuperResolutionTask):
                             "eval_every": 1000, "sample_every": 1000, "log_every": 20},
                 "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
                           "d_channels": 32, "d_stages": 3, "d_fc": 128},
-                "data": {"patch_size": 64, "eval_crop": 256},
+                "data": {"patch_size": 64, "eval_crop": 0},  # whole test photographs
                 "loss": {"gan_type": "ragan", "adversarial": 5e-4, "l1": 1.0, "r1_gamma": 0.1},
             },
             "paper": {

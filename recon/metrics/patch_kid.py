@@ -11,8 +11,9 @@ Pinned convention (recorded in eval.json's ``conventions``):
 - crops of ``size`` x ``size`` pixels (default 64), ``count`` of them (default 200);
 - crop ``j`` comes from image ``j mod n`` (images in evaluation order, those smaller than a
   crop left out), its top-left corner uniform over the valid positions, drawn with
-  ``numpy.random.default_rng(seed)`` (default seed 0); a crop whose *target* has a standard
-  deviation below 0.01 (flat background) is redrawn, up to 10 times;
+  ``numpy.random.default_rng(seed)`` (default seed 0); a position already taken, or a crop
+  whose *target* has a standard deviation below 0.01 (flat background), is redrawn up to
+  10 times; no crop is used twice, so a split of few small images gives fewer crops;
 - features: :class:`~recon.metrics.InceptionFeatureExtractor` (8-bit quantised, gray
   repeated to 3 channels, bilinear resize to 299);
 - ``kid_patch``: the unbiased MMD^2 U-statistic of Gretton et al. (JMLR 2012, eq. 3) with
@@ -46,11 +47,12 @@ FLAT_STD = 0.01
 REDRAWS = 10
 
 
-def describe_patches(size: int, count: int, seed: int, weights: str) -> str:
-    """The one-line convention written into eval.json."""
-    return (f"{count} crops of {size}x{size} px, crop j from image j mod n, top-left uniform "
-            f"(numpy default_rng({seed})), crops whose target std < {FLAT_STD} redrawn up to {REDRAWS} "
-            f"times; the same crops for every method and the target; InceptionV3 pool3 ({weights}), "
+def describe_patches(size: int, count: int, seed: int, weights: str, used: int | None = None) -> str:
+    """The one-line convention written into eval.json (``used``: the distinct crops drawn)."""
+    drawn = f" ({used} distinct crops drawn)" if used is not None and used != count else ""
+    return (f"{count} crops{drawn} of {size}x{size} px, crop j from image j mod n, top-left uniform "
+            f"(numpy default_rng({seed})), a position already taken or a crop whose target std < {FLAT_STD} "
+            f"redrawn up to {REDRAWS} times; the same crops for every method and the target; InceptionV3 pool3 ({weights}), "
             "8-bit, gray repeated to 3, resized to 299; kid_patch = unbiased MMD^2 U-statistic (Gretton "
             "2012 eq. 3, cubic kernel (a.b/d+1)^3, paired i=j cross terms left out) over all crops, "
             "kid_patch_std over 100 random halves (seed 0), fid_patch = Frechet distance")
@@ -58,13 +60,17 @@ def describe_patches(size: int, count: int, seed: int, weights: str) -> str:
 
 def patch_boxes(targets: Sequence[np.ndarray], size: int = PATCH_SIZE, count: int = PATCH_COUNT,
                 seed: int = PATCH_SEED) -> list[tuple[int, int, int]]:
-    """Crop positions ``(image index, top, left)`` for ``count`` crops of the targets.
+    """Crop positions ``(image index, top, left)`` for up to ``count`` distinct crops of the targets.
+
+    Crop ``j`` is drawn in image ``j mod n``; a position already taken or a flat target crop
+    (std < ``FLAT_STD``) is redrawn up to ``REDRAWS`` times; a crop still taken after that
+    is dropped (an image no larger than a crop gives one crop), a flat one is kept.
 
     Args:
         targets: ``(C, H, W)`` arrays in evaluation order.
 
     Returns:
-        ``count`` boxes, or ``[]`` when no target is at least ``size`` x ``size``.
+        At most ``count`` boxes, none twice; ``[]`` when no target is at least ``size`` x ``size``.
     """
     if size < 1 or count < 2:
         raise UsageError(f"patch metrics need size >= 1 and count >= 2, got {size}, {count}")
@@ -72,15 +78,22 @@ def patch_boxes(targets: Sequence[np.ndarray], size: int = PATCH_SIZE, count: in
     if not usable:
         return []
     rng = np.random.default_rng(seed)
-    boxes = []
+    boxes: list[tuple[int, int, int]] = []
+    taken: set[tuple[int, int, int]] = set()
     for j in range(count):
         index = usable[j % len(usable)]
         h, w = targets[index].shape[-2:]
+        box = None
         for _ in range(REDRAWS + 1):
             top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+            if (index, top, left) in taken:
+                continue
+            box = (index, top, left)
             if targets[index][..., top:top + size, left:left + size].std() >= FLAT_STD:
                 break
-        boxes.append((index, top, left))
+        if box is not None:
+            boxes.append(box)
+            taken.add(box)
     return boxes
 
 
@@ -115,7 +128,8 @@ def halves_std(x: np.ndarray, y: np.ndarray, subsets: int = 100, seed: int = 0) 
 
 def patch_distribution(targets: Sequence[np.ndarray], predictions: dict[str, Sequence[np.ndarray]],
                        extractor: Any, *, size: int = PATCH_SIZE, count: int = PATCH_COUNT,
-                       seed: int = PATCH_SEED) -> dict[str, dict[str, float]]:
+                       seed: int = PATCH_SEED,
+                       boxes: list[tuple[int, int, int]] | None = None) -> dict[str, dict[str, float]]:
     """``{method: {"kid_patch", "kid_patch_std", "fid_patch"}}`` against the target crops.
 
     Args:
@@ -124,11 +138,13 @@ def patch_distribution(targets: Sequence[np.ndarray], predictions: dict[str, Seq
         extractor: an :class:`~recon.metrics.InceptionFeatureExtractor` (or any callable
             ``images -> (features (N, D), logits)``).
 
+        boxes: the crops (default :func:`patch_boxes` of the targets with ``size``, ``count``, ``seed``).
+
     Returns:
-        ``{}`` when no image holds a whole crop.
+        ``{}`` when no image holds a whole crop (or fewer than 2 crops).
     """
-    boxes = patch_boxes(targets, size, count, seed)
-    if not boxes:
+    boxes = patch_boxes(targets, size, count, seed) if boxes is None else boxes
+    if len(boxes) < 2:
         return {}
     real, _ = extractor(crop(targets, boxes, size))
     out = {}
