@@ -137,10 +137,11 @@ def check_config(cfg: Any) -> None:
         raise ConfigError(f"model.truncation_cutoff must be >= 0 (0 = all layers), got {m.truncation_cutoff}")
     if d.channels not in (1, 3):
         raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
-    for key in ("l1", "l2", "perceptual"):
+    for key in ("l1", "l2", "perceptual", "artifact"):
         if getattr(loss, key) != 0:
             raise ConfigError(f"loss.{key}={getattr(loss, key)}: stylegan2 is unconditional and has no "
-                              f"reconstruction target; leave loss.l1, loss.l2 and loss.perceptual at 0")
+                              f"reconstruction target; leave loss.l1, loss.l2, loss.perceptual and "
+                              f"loss.artifact at 0")
     if loss.adversarial <= 0:
         raise ConfigError("loss.adversarial must be > 0: the adversarial loss is the generator's only loss")
     _finite("loss.pl_weight", loss.pl_weight, 0.0)

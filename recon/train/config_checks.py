@@ -35,6 +35,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "loss.l1": (0, math.inf, True),
     "loss.l2": (0, math.inf, True),
     "loss.perceptual": (0, math.inf, True),
+    "loss.artifact": (0, math.inf, True),
     "loss.r1_gamma": (0, math.inf, True),
     "loss.reg_interval": (1, math.inf, True),
     "loss.g_reg_interval": (1, math.inf, True),
@@ -77,6 +78,9 @@ def check_config(cfg: Any) -> None:
     betas = getattr(trainer, "betas", None)
     if betas is not None and not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
         raise ConfigError(f"trainer.betas={list(betas)!r} must be two numbers in [0, 1)")
+    loss = cfg.sections.get("loss")
+    if getattr(loss, "artifact", 0) > 0 and trainer is not None and not getattr(trainer, "ema_decay", 0) > 0:
+        raise ConfigError("loss.artifact (LDL) compares with the EMA generator: set trainer.ema_decay > 0")
     data = cfg.sections.get("data")
     if data is not None and getattr(data, "val_fraction", 0) + getattr(data, "test_fraction", 0) >= 1:
         raise ConfigError("data.val_fraction + data.test_fraction must be below 1 (nothing left to train on)")

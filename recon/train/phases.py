@@ -17,7 +17,7 @@ from typing import Any, Callable, ContextManager
 import torch
 from torch import Tensor, nn
 
-from recon.losses import AdversarialLoss, gradient_penalty, r1_penalty
+from recon.losses import AdversarialLoss, artifact_loss, gradient_penalty, r1_penalty
 from recon.train.precision import autocast
 
 
@@ -35,6 +35,7 @@ class PhaseContext:
     augment: nn.Module | None = None
     g_regularizer: nn.Module | None = None
     perceptual_fn: Callable[[Tensor, Tensor], Tensor] | None = None
+    ema_generator: nn.Module | None = None  # the EMA copy (LDL's artifact loss compares with it)
     no_sync: Callable[[nn.Module, bool], ContextManager] = field(
         default=lambda module, last: contextlib.nullcontext())
     # uncompiled (DDP-wrapped) modules for passes with a double backward (R1, GP, path length)
@@ -164,6 +165,11 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                 with ctx.autocast():
                     fake = ctx.task.generate(ctx.generator, batch, rng)
                 terms = ctx.task.content_loss(ctx.cfg, batch, fake.float(), ctx.perceptual_fn)
+                if loss_cfg.artifact > 0 and ctx.ema_generator is not None:
+                    with torch.no_grad(), ctx.autocast():
+                        ema_fake = ctx.task.generate(ctx.ema_generator, batch, None)
+                    terms["artifact"] = loss_cfg.artifact * artifact_loss(
+                        fake.float(), ctx.task.real_images(batch).float(), ema_fake.float())
                 if use_adv:
                     with ctx.autocast():
                         fake_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, fake)))

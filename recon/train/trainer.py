@@ -131,6 +131,7 @@ class Trainer:
             discriminator=mods.discriminator, discriminator_raw=mods.discriminator_g,
             adversarial=ADVERSARIAL_LOSSES[self.cfg.loss.gan_type],
             augment=self.augment, g_regularizer=self.g_regularizer, perceptual_fn=self.perceptual_fn,
+            ema_generator=self.ema.model if self.ema is not None else None,
             no_sync=mods.no_sync, generator_eager=mods.generator_eager,
             discriminator_eager=mods.discriminator_eager,
             any_rank=lambda flag: any_rank(flag, self.dist, self.device),
