@@ -80,6 +80,7 @@ class LossConfig:
     perceptual: float = 0.0  # ST-LPIPS content loss (weights shipped in the stlpips-pytorch wheel)
     perceptual_net: Literal["alex", "vgg"] = "alex"  # vgg: SRGAN's VGG feature loss, shift-tolerant
     artifact: float = 0.0  # LDL artifact loss (Liang et al. 2022) against the EMA generator
+    d_augment: str = ""  # DiffAugment policy on every D input, e.g. "translation,cutout" ("" = none)
     r1_gamma: float = 0.0
     reg_interval: int = 16  # lazy regularization: R1/GP every N discriminator steps
     g_reg_interval: int = 4  # lazy generator regularization (path length) every N steps

@@ -79,6 +79,14 @@ def check_config(cfg: Any) -> None:
     if betas is not None and not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
         raise ConfigError(f"trainer.betas={list(betas)!r} must be two numbers in [0, 1)")
     loss = cfg.sections.get("loss")
+    policy = getattr(loss, "d_augment", "")
+    if policy:
+        from recon.augment.diffaugment import parse_policy
+
+        try:
+            parse_policy(policy)
+        except ValueError as exc:
+            raise ConfigError(f"loss.d_augment: {exc}") from None
     if getattr(loss, "artifact", 0) > 0 and trainer is not None and not getattr(trainer, "ema_decay", 0) > 0:
         raise ConfigError("loss.artifact (LDL) compares with the EMA generator: set trainer.ema_decay > 0")
     data = cfg.sections.get("data")

@@ -99,6 +99,13 @@ class Trainer:
                                                             g_reg is not None, self.dist, device)
         self.ema = EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start) if cfg.trainer.ema_decay > 0 else None
         augment = self.task.build_augment(cfg)
+        if cfg.loss.d_augment:
+            if augment is not None:
+                raise ConfigError(f"loss.d_augment={cfg.loss.d_augment!r}: task {self.task.name} already "
+                                  "augments D's inputs (its own augmentation, e.g. ADA); use one of them")
+            from recon.augment import DiffAugment
+
+            augment = DiffAugment(cfg.loss.d_augment)
         self.augment = augment.to(device) if augment is not None else None
         self.perceptual_fn = None
         if cfg.loss.perceptual > 0:
