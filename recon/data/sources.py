@@ -15,6 +15,7 @@ same way.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import numpy as np
 
@@ -26,9 +27,12 @@ from recon.errors import DataError
 #: photographs only: the synthetic ``colorwheel`` (flat colour fields: x4 bicubic scored 57 dB
 #: on its centre crop and dominated the srgan test mean) and ``hubble_deep_field`` (mostly
 #: black sky) are left out; ``motorcycle_left`` is used where scikit-image has it locally.
+#: ``cat`` is not here: it is the same photograph as ``chelsea`` (the validation split held
+#: one photograph twice); ``grass`` (a texture photograph) takes its place in the order, so
+#: the seeded train and test splits are unchanged.
 NATURAL_IMAGES = (
     "astronaut", "coffee", "chelsea", "rocket", "motorcycle_left", "immunohistochemistry",
-    "retina", "camera", "cat",
+    "retina", "camera", "grass",
 )
 SKLEARN_IMAGES = ("china.jpg", "flower.jpg")
 MNI152_KINDS = ("t1", "gm", "wm", "mask")
@@ -133,7 +137,9 @@ def natural_images() -> tuple[Volume, ...]:
 
     Gray images (camera) are repeated to 3 channels so every image has the same layout.
     """
-    key = f"natural-skimage{package_version('scikit-image')}-sklearn{package_version('scikit-learn')}"
+    names = hashlib.sha256(",".join(NATURAL_IMAGES + SKLEARN_IMAGES).encode()).hexdigest()[:8]
+    key = (f"natural-skimage{package_version('scikit-image')}-sklearn{package_version('scikit-learn')}"
+           f"-{names}")  # the list is part of the identity: a stale cache must not drop an image
     images = cached_arrays(key, _load_natural)
     order = [f"skimage:{n}" for n in NATURAL_IMAGES] + [f"sklearn:{n}" for n in SKLEARN_IMAGES]
     return tuple(Volume(images[name], np.eye(4), name) for name in order if name in images)

@@ -116,6 +116,20 @@ def test_faces_and_natural_sources() -> None:
     assert len(photos) >= 10 and all(p.array.shape[0] == 3 and p.array.dtype == np.float32 for p in photos)
     names = {p.source for p in photos}
     assert not names & {"skimage:colorwheel", "skimage:hubble_deep_field"}  # photographs only
+    arrays = [p.array for p in photos]
+    same = [(photos[i].source, photos[j].source) for i in range(len(arrays)) for j in range(i)
+            if arrays[i].shape == arrays[j].shape and np.array_equal(arrays[i], arrays[j])]
+    assert not same  # skimage's cat() is chelsea(): one photograph must not be two items
+
+
+def test_natural_splits_keep_their_test_photographs() -> None:
+    """Replacing the duplicate kept the seeded test split (the published srgan numbers)."""
+    from recon.data.sources import natural_images
+    from recon.data.splits import subject_split
+
+    names = [p.source for p in natural_images()]
+    test = [names[i] for i in subject_split(len(names), 0.15, 0.2, 0)["test"]]
+    assert test == ["skimage:immunohistochemistry", "skimage:camera"]
 
 
 @pytest.mark.parametrize("kind", ["affine", "elastic", "intensity"])
