@@ -4,9 +4,10 @@ For every task variant whose :class:`~benchmarks.spec.BenchmarkSpec` declares a 
 the same generator (the ``default`` preset, ``smoke`` under ``--smoke``) is trained at each
 adversarial weight of the sweep, with the same seed and the same number of steps::
 
-    recon run --task T --preset default --seed S --set loss.adversarial=W [--set trainer.max_steps=N]
+    recon run --task T --preset default --seed S --set loss.adversarial=W [--set trainer.max_steps=N --set trainer.d_warmup_steps=...]
 
-and each run's ``eval.json`` gives one point: distortion (PSNR, SSIM, NMSE) against realism
+(a reduced ``N`` also scales ``trainer.d_warmup_steps`` by ``N / max_steps``, so the
+discriminator plays the same fraction of the run) and each run's ``eval.json`` gives one point: distortion (PSNR, SSIM, NMSE) against realism
 (ST-LPIPS, patch KID/FID). The default preset's own weight is always one of the points (added
 when the sweep lacks it) so the figure can mark it.
 
@@ -46,15 +47,25 @@ def sweep_weights(sweep: list[float], default_weight: float) -> list[float]:
     return sorted(weights)
 
 
-def _resolved(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[float, int, bool, bool]:
-    """(the preset's adversarial weight, its max_steps, it has a discriminator, the task is unconditional)."""
+def reduced_overrides(n_steps: int, preset_steps: int, warmup: int) -> list[str]:
+    """``--set`` items that train ``n_steps`` instead of the preset's ``preset_steps``, the
+    discriminator's warm-up scaled to the same fraction of the run (none when nothing changes)."""
+    if n_steps == preset_steps:
+        return []
+    return [f"trainer.max_steps={n_steps}", f"trainer.d_warmup_steps={round(warmup * n_steps / preset_steps)}"]
+
+
+def _resolved(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[float, int, int, bool, bool]:
+    """(the preset's adversarial weight, its max_steps, its d_warmup_steps, it has a discriminator,
+    the task is unconditional)."""
     from recon.config import build_config
     from recon.plugins import get_task
 
     task = get_task(task_name)
     cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
     has_d = task.build_discriminator(cfg) is not None
-    return float(cfg.loss.adversarial), int(cfg.trainer.max_steps), has_d, bool(task.unconditional)
+    return (float(cfg.loss.adversarial), int(cfg.trainer.max_steps), int(cfg.trainer.d_warmup_steps), has_d,
+            bool(task.unconditional))
 
 
 def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
@@ -131,7 +142,7 @@ def sweep_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke: bo
         record.update(status="skipped", reason="no sweep declared")
         return record
     try:
-        default_weight, preset_steps, has_d, unconditional = _resolved(entry.name, spec, preset)
+        default_weight, preset_steps, warmup, has_d, unconditional = _resolved(entry.name, spec, preset)
     except Exception as exc:  # noqa: BLE001 - one broken task must not stop the suite
         record.update(status="failed", reason=f"config: {type(exc).__name__}: {exc}")
         return record
@@ -143,7 +154,7 @@ def sweep_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke: bo
     record.update(steps=n_steps, preset_steps=preset_steps, reduced=n_steps != preset_steps,
                   default_weight=default_weight, weights=sweep_weights(spec.sweep, default_weight))
     reuse = reusable_runs(quality, spec.label, preset, default_weight) if n_steps == preset_steps else {}
-    extra = [] if n_steps == preset_steps else [f"trainer.max_steps={n_steps}"]
+    extra = reduced_overrides(n_steps, preset_steps, warmup)
     scratch = out / "scratch" / spec.label
     for weight in record["weights"]:
         run = next((r for w, r in reuse.items() if same_weight(w, weight)), None)

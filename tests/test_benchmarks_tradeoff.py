@@ -141,7 +141,8 @@ def test_reduced_steps_train_every_weight_and_are_stated(fake_runs: list, tmp_pa
     (record,) = run_tradeoff([_entry()], tmp_path, smoke=True, device="cpu", steps=3, quality=quality,
                              log=lambda _: None)
     assert [c["weight"] for c in fake_runs] == [0.0, 1e-3, 5e-3, 2e-2]  # nothing reused at other steps
-    assert all(c["extra"][-1] == "trainer.max_steps=3" for c in fake_runs)
+    # the discriminator's warm-up keeps its share of the run: 2 of the smoke preset's 6 steps -> 1 of 3
+    assert all(c["extra"][-2:] == ["trainer.max_steps=3", "trainer.d_warmup_steps=1"] for c in fake_runs)
     assert record["reduced"] is True and record["steps"] == 3 and record["preset_steps"] == 6
     assert record["baseline"] == {"name": "bicubic", "metrics": {"psnr": 29.0, "st_lpips": 0.4, "kid_patch": 0.05}}
     assert "reduced to 3 steps" in tradeoff_title(record)

@@ -22,13 +22,13 @@ def presets() -> dict[str, dict[str, Any]]:
         # residual correction of it
         "default": {
             "trainer": {"max_steps": 1200, "batch_size": 16, "lr_g": 1e-3, "lr_d": 2e-4,
-                        "lr_schedule": "cosine", "d_warmup_steps": 600, "ema_decay": 0.995,
+                        "lr_schedule": "cosine", "d_warmup_steps": 200, "ema_decay": 0.995,
                         "checkpoint_every": 400, "eval_every": 400, "sample_every": 400, "log_every": 20},
             "model": {"arch": "unet", "features": [16, 32, 64, 128, 128, 16], "norm": "instance",
                       "residual": True, "d_channels": 32, "d_layers": 3},
             "data": {"patch_size": 64, "eval_patches": 64},  # 128 test patches (2 photographs)
             "mask": {"kind": "center", "size": 0.5, "fill": "biharmonic"},
-            "loss": {"gan_type": "ns", "adversarial": 0.001, "l1": 1.0},
+            "loss": {"gan_type": "ns", "adversarial": 0.01, "l1": 1.0},
         },
         # Pathak et al. 2016: 128x128 images, 64x64 centre hole, context encoder with a 4000-d
         # bottleneck, L2 on the hole 0.999 + adversarial 0.001, Adam 2e-4 (0.5, 0.999), batch 64

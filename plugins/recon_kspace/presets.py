@@ -20,12 +20,12 @@ def presets() -> dict[str, dict[str, Any]]:
         # the CPU default (see docs/kspace.md for the measured table)
         "default": {
             "trainer": {"max_steps": 1200, "batch_size": 4, "lr_g": 1e-3, "lr_d": 2e-4,
-                        "lr_schedule": "cosine", "d_warmup_steps": 400, "ema_decay": 0.99,
+                        "lr_schedule": "cosine", "d_warmup_steps": 200, "ema_decay": 0.99,
                         "checkpoint_every": 400, "eval_every": 0, "sample_every": 400, "log_every": 20},
             "model": {"cascades": 5, "chans": 8, "depth": 2, "convs": 1, "dc": "hard",
                       "d_channels": 16, "d_layers": 3},
             "data": {"patch_size": 96},
-            "loss": {"gan_type": "lsgan", "adversarial": 1e-3, "l1": 1.0, "kspace": 0.0},
+            "loss": {"gan_type": "lsgan", "adversarial": 1e-2, "l1": 1.0, "kspace": 0.0},
         },
         # E2E-VarNet at fastMRI sizes (Sriram et al. 2020: 12 cascades, MONAI's default U-Net widths,
         # Adam 3e-4, batch 1, step decay) with the 70x70 PatchGAN of pix2pix; for a GPU

@@ -231,12 +231,12 @@ class SRGANTask(SuperResolutionTask):
             "smoke": _smoke(),
             "default": {
                 "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
-                            "lr_schedule": "cosine", "d_warmup_steps": 1200, "checkpoint_every": 500,
+                            "lr_schedule": "cosine", "d_warmup_steps": 500, "checkpoint_every": 500,
                             "eval_every": 1000, "sample_every": 1000, "log_every": 20},
                 "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
                           "d_channels": 32, "d_stages": 3, "d_fc": 128},
                 "data": {"patch_size": 64, "eval_crop": 0},  # whole test photographs
-                "loss": {"gan_type": "ragan", "adversarial": 5e-4, "l1": 1.0, "r1_gamma": 0.1},
+                "loss": {"gan_type": "ragan", "adversarial": 2e-3, "l1": 1.0, "r1_gamma": 0.1},
             },
             "paper": {
                 "trainer": {"max_steps": 200_000, "batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4,
