@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="quality, tradeoff, speed, or a comma-separated list of them (run in that order "
                              "whatever order is given); all = quality,tradeoff,speed (the default, unless only "
                              "--update-readme is given)")
-    parser.add_argument("--tasks", help="comma-separated task names (default: every registered task)")
+    parser.add_argument("--tasks", help="comma-separated task names or variant labels, e.g. mri_kspace_4x "
+                        "(default: every registered task)")
     parser.add_argument("--smoke", action="store_true", help="smoke presets and a few steps: seconds per task")
     parser.add_argument("--out", help="output directory (default: benchmarks/results/<date>/); a results.json "
                                       "already there is overwritten, unless --append")

@@ -125,10 +125,25 @@ def _declaration(entry: Any) -> Any:
     return getattr(task, "benchmark", None)
 
 
+def _variant_owner(registry: Any, label: str) -> tuple[str, BenchmarkSpec] | None:
+    """(task name, spec) of the registered variant labelled ``label`` that is not a task name itself."""
+    for name in registry.names():
+        try:
+            specs = parse_spec(name, _declaration(registry.get(name)))
+        except UsageError:  # another task's broken declaration is reported when that task is run
+            continue
+        for spec in specs:
+            if spec.label == label and label != name:
+                return name, spec
+    return None
+
+
 def discover(selected: list[str] | None = None) -> list[TaskEntry]:
     """Registered tasks (all, or those in ``selected``, in that order) with their specs.
 
-    Unknown names in ``selected`` raise UsageError listing the registered tasks.
+    A name in ``selected`` is a task (every variant of it) or one variant's label
+    (``mri_kspace_4x``: that variant only). Unknown names raise UsageError listing the
+    registered tasks.
     """
     from recon.plugins import get_plugin_system
 
@@ -136,6 +151,12 @@ def discover(selected: list[str] | None = None) -> list[TaskEntry]:
     names = registry.names() if not selected else selected
     entries = []
     for name in names:
+        variant = _variant_owner(registry, name) if selected and name not in registry.names() else None
+        if variant is not None:
+            task_name, spec = variant
+            entry = registry.get(task_name)
+            entries.append(TaskEntry(task_name, entry.plugin, entry.description, [spec]))
+            continue
         entry = registry.get(name)  # UsageError with the valid names and the closest match
         specs = parse_spec(name, _declaration(entry))
         if selected and not specs:

@@ -239,6 +239,7 @@ def third_party(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
     from benchmarks.spec import discover
+    from recon.errors import UsageError
     from recon.plugins import get_plugin_system
 
     entries = {e.name: e for e in discover()}
@@ -251,6 +252,11 @@ def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
     assert entries["bench_by_extra"].specs[0].preset == "paper"
     # named explicitly, an opted-out task runs anyway
     assert [s.label for s in discover(["bench_opt_out"])[0].specs] == ["bench_opt_out"]
+    # a variant's label selects that variant of its task only
+    (entry,) = discover(["bench_8x"])
+    assert entry.name == "bench_variants" and [(s.label, s.overrides) for s in entry.specs] == [("bench_8x", ["data.scale=8"])]
+    with pytest.raises(UsageError, match="unknown task"):
+        discover(["bench_16x"])
 
 
 def test_bad_benchmark_declarations_are_usage_errors() -> None:
