@@ -54,7 +54,7 @@ class BenchmarkSpec:
     seed: int = 0
     non_adversarial: bool | None = None
     speed: bool = False
-    timeout_min: float = 20.0
+    timeout_min: float = 45.0
     sweep: list[float] | None = None
 
 
