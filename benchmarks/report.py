@@ -296,11 +296,13 @@ def tradeoff_lines(records: list[dict[str, Any]]) -> list[str]:
 
 
 def _tradeoff_readme(res: dict[str, Any], where: Path) -> list[str]:
-    """The trade-off lines and ONE figure (srgan's if present, else the first) for the README."""
+    """The trade-off lines and ONE figure for the README: that of the README's lead task,
+    mri_superres, else srgan's, else the first."""
     records = res.get("tradeoff") or []
     lines = tradeoff_lines(records)
     with_figure = [r for r in records if r.get("figures")]
-    pick = next((r for r in with_figure if r.get("task") == "srgan"), with_figure[0] if with_figure else None)
+    by_task = {r.get("task"): r for r in reversed(with_figure)}
+    pick = by_task.get("mri_superres") or by_task.get("srgan") or (with_figure[0] if with_figure else None)
     if not lines and pick is None:
         return []
     out = ["Perception–distortion trade-off (default adversarial weight against the same generator trained "

@@ -165,3 +165,18 @@ def test_the_default_weight_is_a_point_even_when_not_declared() -> None:
     assert sweep_weights([0.0, 1e-3, 5e-3, 2e-2], 5e-4) == [0.0, 5e-4, 1e-3, 5e-3, 2e-2]
     assert sweep_weights([0.0, 1e-3, 5e-3, 2e-2], 1e-3) == [0.0, 1e-3, 5e-3, 2e-2]
     assert weight_value(1e-5) == "0.00001" and weight_value(0) == "0.0"  # YAML reads 1e-05 as a string
+
+
+def test_readme_shows_the_lead_tasks_tradeoff_figure(tmp_path: Path) -> None:
+    from benchmarks.report import readme_section
+
+    def record(task: str) -> dict[str, Any]:
+        points = [{"weight": w, "status": "ok", "default": w == 1e-3, "metrics": {"psnr": 30.0 - w, "st_lpips": 0.2 - w}}
+                  for w in (0.0, 1e-3)]
+        return {"label": task, "task": task, "status": "ok", "points": points, "figures": [f"{task}_tradeoff.png"]}
+
+    res = {"created": "now", "command": "c", "machine": {"cpu": "cpu", "cores": 2}, "wall_s": 1.0,
+           "tradeoff": [record("srgan"), record("mri_superres")]}
+    text = readme_section((tmp_path / "results.json", res), None, tmp_path)
+    assert "figures/mri_superres_tradeoff.png)" in text and "figures/srgan_tradeoff.png)" not in text
+    assert "- srgan: st_lpips" in text and "- mri_superres: st_lpips" in text  # one line per swept task
