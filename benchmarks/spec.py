@@ -148,10 +148,11 @@ def discover(selected: list[str] | None = None) -> list[TaskEntry]:
     from recon.plugins import get_plugin_system
 
     registry = get_plugin_system().tasks
+    registered = set(registry.names())
     names = registry.names() if not selected else selected
     entries = []
     for name in names:
-        variant = _variant_owner(registry, name) if selected and name not in registry.names() else None
+        variant = _variant_owner(registry, name) if name not in registered else None
         if variant is not None:
             task_name, spec = variant
             entry = registry.get(task_name)

@@ -4,11 +4,11 @@ For every task variant whose :class:`~benchmarks.spec.BenchmarkSpec` declares a 
 the same generator (the ``default`` preset, ``smoke`` under ``--smoke``) is trained at each
 adversarial weight of the sweep, with the same seed and the same number of steps::
 
-    recon run --task T --preset default --seed S --set loss.adversarial=W [--set trainer.max_steps=N --set trainer.d_warmup_steps=...]
+    recon run --task T --preset default --seed S --set loss.adversarial=W [--set trainer.max_steps=N ...]
 
 (a reduced ``N`` also scales ``trainer.d_warmup_steps`` by ``N / max_steps``, so the
-discriminator plays the same fraction of the run) and each run's ``eval.json`` gives one point: distortion (PSNR, SSIM, NMSE) against realism
-(ST-LPIPS, patch KID/FID). The default preset's own weight is always one of the points (added
+discriminator plays the same fraction of the run) and each run's ``eval.json`` gives one
+point: distortion (PSNR, SSIM, NMSE) against realism (ST-LPIPS, patch KID/FID). The default preset's own weight is always one of the points (added
 when the sweep lacks it) so the figure can mark it.
 
 When the quality suite ran the same variant in the same invocation with the same preset and
