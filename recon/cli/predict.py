@@ -9,7 +9,7 @@ from recon.errors import UsageError
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from recon.inference import load_model
+    from recon.train.inference import load_model
     from recon.train.runtime import resolve_device
 
     source = Path(args.input)
@@ -25,7 +25,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from recon.inference import load_model
+    from recon.train.inference import load_model
     from recon.train.runtime import resolve_device
 
     if args.n < 1:

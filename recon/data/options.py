@@ -55,5 +55,6 @@ def pair_spec(cfg: Any, roles: tuple[str, ...], channels: int = 1, multiple: int
 
 
 def augment_spec(cfg: Any) -> AugmentSpec:
+    """The training-time augmentation (affine, elastic, intensity) set by ``cfg.data``."""
     d = cfg.data
     return AugmentSpec(affine=d.augment_affine, elastic=d.augment_elastic, intensity=d.augment_intensity)

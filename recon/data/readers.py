@@ -31,10 +31,12 @@ KNOWN = "NIfTI, DICOM, PNG/JPEG/TIFF, .npy/.npz or fastMRI .h5"
 
 
 def is_nifti(path: Path) -> bool:
+    """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``)."""
     return path.name.lower().endswith(NIFTI_SUFFIXES)
 
 
 def is_image(path: Path) -> bool:
+    """Whether ``path`` names a 2D image file recon reads (PNG, TIFF, JPEG ...)."""
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 

@@ -97,7 +97,7 @@ def test_compile_trains_like_eager_and_saves_plain_keys(cli, tmp_path: Path, eag
         assert a["nets"][net].keys() == b["nets"][net].keys()  # no _orig_mod. / module. prefixes
         for key in a["nets"][net]:
             torch.testing.assert_close(b["nets"][net][key], a["nets"][net][key], rtol=1e-4, atol=1e-6)
-    from recon.inference import load_generator
+    from recon.train.inference import load_generator
 
     generator, _ = load_generator(tmp_path / "compiled" / "checkpoints" / "last.pt")
     assert type(generator).__name__ == "SRResNet"

@@ -222,7 +222,7 @@ def real_checkpoint(task) -> bytes:
 @FUZZ
 @given(data=st.binary(max_size=4096))
 def test_random_bytes_as_a_checkpoint(data: bytes) -> None:
-    from recon.inference import load_generator
+    from recon.train.inference import load_generator
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.pt"
@@ -236,7 +236,7 @@ def test_random_bytes_as_a_checkpoint(data: bytes) -> None:
 @given(cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 255)), max_size=6))
 def test_damaged_real_checkpoint(real_checkpoint: bytes, cut: float, flips) -> None:
     """A real checkpoint truncated anywhere and with bytes flipped anywhere."""
-    from recon.inference import load_generator
+    from recon.train.inference import load_generator
 
     data = bytearray(real_checkpoint[: max(1, int(len(real_checkpoint) * (0.5 + cut / 2)))] if cut < 0.9
                      else real_checkpoint)

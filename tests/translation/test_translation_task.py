@@ -49,7 +49,7 @@ def test_histogram_baseline_scores_as_fastmri_metrics_say(translation_runs) -> N
 
     import torch
 
-    from recon.inference import load_run
+    from recon.train.inference import load_run
     from recon.plugins import get_task
 
     task, cfg, state = load_run(translation_runs["gan"] / "checkpoints" / "last.pt")

@@ -1,0 +1,151 @@
+"""recon's public API: the one module plugins and examples import.
+
+Everything a task plugin needs is re-exported here under a stable name; the modules behind
+these names are internal and may move. Import-linter contracts (``.importlinter``) keep the
+built-in plugins and ``examples/`` on this module.
+
+Importing ``recon.api`` is cheap: names resolve lazily on first use (PEP 562), so a plugin's
+``__init__`` can import the hook marker without importing torch, and
+``from recon.api import Task`` imports only what ``Task`` needs.
+
+Groups (see the API reference in ``docs/``):
+
+* plugin system: :data:`hookimpl`, :class:`Task`, the errors a task raises;
+* configuration: the core config sections a task extends;
+* physics: forward operators and the centred FFT (:mod:`recon.physics`);
+* data: readers and writers, volumes, 2D image and 3D volume splits, random-patch datasets;
+* networks, losses and metrics: shared building blocks with pinned conventions;
+* evaluation: the paired evaluation loop and its batch iterator.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # plugin system
+    "hookimpl": "recon.hookspecs",
+    "Task": "recon.task",
+    "ConfigError": "recon.errors",
+    "DataError": "recon.errors",
+    "UsageError": "recon.errors",
+    "CheckpointError": "recon.errors",
+    # configuration
+    "RunConfig": "recon.config",
+    "DataConfig": "recon.config",
+    "ModelConfig": "recon.config",
+    "LossConfig": "recon.config",
+    "EvalConfig": "recon.config",
+    "FileDataConfig": "recon.data.options",
+    # data: files
+    "IMAGE_SUFFIXES": "recon.data.readers",
+    "is_image": "recon.data.readers",
+    "is_nifti": "recon.data.readers",
+    "read_any": "recon.data.readers",
+    "read_image": "recon.data.readers",
+    "read_nifti": "recon.data.readers",
+    "write_image": "recon.data.readers",
+    "write_nifti": "recon.data.readers",
+    # data: volumes and preprocessing
+    "Volume": "recon.data.volume",
+    "check_finite": "recon.data.volume",
+    "normalize_percentile": "recon.data.volume",
+    "denormalize": "recon.data.volume",
+    "LoadOptions": "recon.data.preprocess",
+    "prepare": "recon.data.preprocess",
+    # data: splits and datasets
+    "ImageSpec": "recon.data.images2d",
+    "load_split_images": "recon.data.images2d",
+    "load_split_volumes": "recon.data.volumes3d",
+    "plan_splits": "recon.data.split_plan",
+    "augment_spec": "recon.data.options",
+    "image_spec": "recon.data.options",
+    "build_augmentation": "recon.data.augmentation",
+    "AugmentSpec": "recon.data.augmentation",
+    "load_options": "recon.data.images2d",
+    "PairSpec": "recon.data.pairs2d",
+    "load_split_pairs": "recon.data.pairs2d",
+    "pair_spec": "recon.data.options",
+    "load_source": "recon.data.collection",
+    "builtin_name": "recon.data.collection",
+    "CONTRASTS": "recon.data.contrasts",
+    "cache_root": "recon.data.cache",
+    "RandomPatchDataset": "recon.data.patches",
+    "sample_generator": "recon.data.patches",
+    "weighted_choice": "recon.data.patches",
+    "area_weights": "recon.data.patches",
+    "random_crop": "recon.data.patches",
+    "random_dihedral": "recon.data.patches",
+    "random_flips": "recon.data.patches",
+    # networks
+    "make_norm": "recon.nets",
+    "PatchGANDiscriminator": "recon.nets",
+    "VGGStyleDiscriminator": "recon.nets",
+    # augmentation of D's inputs
+    "AdaptiveAugment": "recon.augment",
+    # losses
+    "content_loss": "recon.losses",
+    "AdversarialLoss": "recon.losses",
+    # metrics
+    "CONVENTIONS": "recon.metrics",
+    "image_metrics": "recon.metrics",
+    "InceptionFeatureExtractor": "recon.metrics",
+    "inception_status": "recon.metrics",
+    "FeatureStats": "recon.metrics",
+    "FeatureStatsCache": "recon.metrics",
+    "hash_data": "recon.metrics",
+    "fid_from_features": "recon.metrics",
+    "kid": "recon.metrics",
+    "inception_score": "recon.metrics",
+    # evaluation
+    "evaluate_paired": "recon.evaluation",
+    "iterate_batches": "recon.evaluation",
+    "paired_methods": "recon.evaluation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a public name on first use and cache it on the module."""
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'recon.api' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
+    from recon.config import DataConfig, EvalConfig, LossConfig, ModelConfig, RunConfig
+    from recon.augment import AdaptiveAugment
+    from recon.data.augmentation import AugmentSpec, build_augmentation
+    from recon.data.cache import cache_root
+    from recon.data.collection import builtin_name, load_source
+    from recon.data.contrasts import CONTRASTS
+    from recon.data.images2d import ImageSpec, load_options, load_split_images
+    from recon.data.options import FileDataConfig, augment_spec, image_spec, pair_spec
+    from recon.data.pairs2d import PairSpec, load_split_pairs
+    from recon.data.patches import (RandomPatchDataset, area_weights, random_crop, random_dihedral, random_flips,
+                                    sample_generator, weighted_choice)
+    from recon.data.preprocess import LoadOptions, prepare
+    from recon.data.readers import (IMAGE_SUFFIXES, is_image, is_nifti, read_any, read_image, read_nifti,
+                                    write_image, write_nifti)
+    from recon.data.split_plan import plan_splits
+    from recon.data.volume import Volume, check_finite, denormalize, normalize_percentile
+    from recon.data.volumes3d import load_split_volumes
+    from recon.errors import CheckpointError, ConfigError, DataError, UsageError
+    from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
+    from recon.hookspecs import hookimpl
+    from recon.losses import AdversarialLoss, content_loss
+    from recon.metrics import (CONVENTIONS, FeatureStats, FeatureStatsCache, InceptionFeatureExtractor,
+                               fid_from_features, hash_data, image_metrics, inception_score, inception_status,
+                               kid)
+    from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
+    from recon.task import Task
