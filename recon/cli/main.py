@@ -66,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config value, e.g. --set model.truncation_psi=0.7")
     gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
 
+    conf = sub.add_parser("config", help="print the resolved config of a task and preset as YAML")
+    conf.add_argument("--task", required=True, help="task name (see `recon list`)")
+    conf.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
+    conf.add_argument("--config", help="a YAML config file applied after the preset")
+    conf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a config value (repeatable)")
+    conf.add_argument("--seed", type=int, help="random seed (default 0)")
+    conf.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where a run would train (default auto)")
+
     ls = sub.add_parser("list", help="list the registered tasks")
     ls.add_argument("--json", action="store_true")
     pl = sub.add_parser("plugins", help="list plugins and their load errors")
@@ -86,6 +95,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from recon.cli.predict import cmd_predict
 
         return cmd_predict(args)
+    if args.command == "config":
+        from recon.cli.show_config import cmd_config
+
+        return cmd_config(args)
     if args.command == "generate":
         from recon.cli.predict import cmd_generate
 
