@@ -65,3 +65,10 @@ def test_plugins_and_examples_import_recon_only_through_the_api() -> None:
             if (module == "recon" or module.startswith("recon.")) and module != "recon.api":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_every_public_name_has_a_reference_entry() -> None:
+    """docs/reference/ (mkdocstrings) documents each name of ``recon.api`` where it is defined."""
+    pages = "\n".join(p.read_text() for p in (ROOT / "docs" / "reference").glob("*.md"))
+    missing = [name for name in api.__all__ if f"::: {api._EXPORTS[name]}.{name}\n" not in pages]
+    assert not missing, f"add these to docs/reference/: {missing}"
