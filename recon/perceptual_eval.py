@@ -18,6 +18,7 @@ out and say why in ``conventions``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -119,7 +120,8 @@ def patch_metrics(cfg: Any, volumes: dict[str, dict[int, list[tuple[np.ndarray, 
         return {}, {"kid_patch": f"not computed: {reason}"}
     first = next(iter(volumes.values()))
     targets = [t for pairs in first.values() for t, _ in pairs]
-    predictions = {name: [p for pairs in per.values() for _, p in pairs] for name, per in volumes.items()}
+    predictions: dict[str, Sequence[np.ndarray]] = {
+        name: [p for pairs in per.values() for _, p in pairs] for name, per in volumes.items()}
     boxes = patch_boxes(targets, e.patch_size, e.patch_count, e.patch_seed)
     if len(boxes) < 2:
         return {}, {"kid_patch": f"not computed: the evaluation images hold fewer than 2 distinct "

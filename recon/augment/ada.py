@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -133,7 +134,8 @@ class AugmentPipe(nn.Module):
         """``b``, ``g``, ``c``, ``bg`` or ``bgc`` (the paper's default); kwargs override."""
         if preset not in PRESETS:
             raise ValueError(f"unknown ADA preset {preset!r}; valid: {', '.join(PRESETS)}")
-        mult = {name: (1.0 if name in PRESETS[preset] else 0.0) for name in _BLIT + _GEOM + _COLOR}
+        # the kwargs may also hold non-multiplier options (value_range, *_std, ...)
+        mult: dict[str, Any] = {name: (1.0 if name in PRESETS[preset] else 0.0) for name in _BLIT + _GEOM + _COLOR}
         mult.update(kwargs)
         return cls(**mult)
 
@@ -277,6 +279,12 @@ class AdaptiveAugment(nn.Module):
     ``update`` (read ``float(module.p)`` or :meth:`stats` when logging).
     """
 
+    # buffers (register_buffer in __init__)
+    p: Tensor
+    sign_sum: Tensor
+    sign_count: Tensor
+    rt: Tensor
+
     def __init__(
         self,
         p: float = 0.0,
@@ -340,6 +348,7 @@ class AdaptiveAugment(nn.Module):
         total, count = stats[0], stats[1].clamp_min(1.0)
         self.rt.copy_(total / count)
         if self.adaptive:
+            assert self.target is not None  # adaptive means a target
             step = torch.sign(self.rt - self.target) * count / (self.speed_kimg * 1000.0)
             self.p.copy_((self.p + step).clamp(0.0, self.p_max))
         self.sign_sum.zero_()

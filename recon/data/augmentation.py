@@ -20,10 +20,13 @@ workers; ADA-style differentiable augmentation of D's inputs is separate (:mod:`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Augment = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -60,12 +63,12 @@ def random_affine(patch: Tensor, rng: torch.Generator) -> Tensor:
     if dims == 2:
         matrix = get_rotation_matrix2d(center, _uniform(rng, -15, 15), _uniform(rng, 0.9, 1.1).expand(1, 2))
         matrix[..., 2] += shift
-        return warp_affine(patch[None], matrix, tuple(patch.shape[1:]), padding_mode="reflection",
-                           align_corners=False)[0]
+        return warp_affine(patch[None], matrix, cast(tuple[int, int], tuple(patch.shape[1:])),
+                           padding_mode="reflection", align_corners=False)[0]
     matrix = get_projective_transform(center, _uniform(rng, -15, 15, 3)[None], _uniform(rng, 0.9, 1.1, 3)[None])
     matrix[..., 3] += shift
-    return warp_affine3d(patch[None], matrix, tuple(patch.shape[1:]), padding_mode="reflection",
-                         align_corners=False)[0]
+    return warp_affine3d(patch[None], matrix, cast(tuple[int, int, int], tuple(patch.shape[1:])),
+                         padding_mode="reflection", align_corners=False)[0]
 
 
 def random_elastic(patch: Tensor, rng: torch.Generator) -> Tensor:
@@ -89,7 +92,7 @@ def random_intensity(patch: Tensor, rng: torch.Generator) -> Tensor:
     """Random gamma then a random +/-10 % scaling, clipped to [0, 1] (MONAI transforms)."""
     from monai.transforms import RandAdjustContrast, RandScaleIntensity
 
-    out = patch.clamp(0, 1)
+    out: Tensor | np.ndarray = patch.clamp(0, 1)  # MONAI returns NdarrayOrTensor (here a MetaTensor)
     for transform in (RandAdjustContrast(prob=1.0, gamma=(0.7, 1.5)), RandScaleIntensity(factors=0.1, prob=1.0)):
         transform.set_random_state(seed=_seed(rng))
         out = transform(out)

@@ -75,7 +75,8 @@ def cached_arrays(key: str, build: Callable[[], Arrays]) -> Arrays:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            # numpy's stub types **kwds as if a key could be allow_pickle: ours are array names
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError:  # read-only or full cache: correct, only slower next time

@@ -120,7 +120,7 @@ def read_dicom_series(folder: Path) -> Volume:
     if np.any(np.diff(positions) == 0):
         dup = next(f for (a, f), (b, _) in zip(keyed[1:], keyed[:-1]) if a == b)
         raise DataError(f"{folder}: two slices at the same position ({dup.name}); is this one series?")
-    slices = []
+    slices: list[np.ndarray] = []
     for _, f in keyed:
         pixels = _pixels(_read(f), f)
         if pixels.ndim != 2:

@@ -27,7 +27,7 @@ def crop_foreground(array: np.ndarray, threshold: float = 0.05, margin: int = 2)
     if peak <= 0:
         return array
     cropper = CropForeground(select_fn=lambda x: x > threshold * peak, margin=margin, allow_smaller=True)
-    out = cropper(array)
+    out = cropper(array)  # type: ignore[arg-type]  # MONAI annotates Tensor; it takes NdarrayOrTensor
     return np.ascontiguousarray(out.numpy() if hasattr(out, "numpy") else np.asarray(out), dtype=np.float32)
 
 

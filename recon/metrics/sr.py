@@ -85,7 +85,8 @@ def ssim_sr(gt: np.ndarray, pred: np.ndarray, scale: int = 0) -> float:
     from kornia.metrics import ssim as kornia_ssim
 
     y_gt, y_pred = prepare(gt, pred, scale)
-    check_min_size(*y_gt.shape[-2:], SSIM_WINDOW, "sr SSIM (after the border crop)")
+    h, w = y_gt.shape[-2:]  # prepare() returns (N, H, W)
+    check_min_size(h, w, SSIM_WINDOW, "sr SSIM (after the border crop)")
     ssim_map = kornia_ssim(
         torch.from_numpy(y_gt)[:, None],
         torch.from_numpy(y_pred)[:, None],

@@ -75,6 +75,8 @@ class BlurPool2d(nn.Module):
     side, then a depthwise convolution with ``[1, 2, 1]^T [1, 2, 1] / 16`` at stride 2.
     """
 
+    filt: Tensor  # buffer
+
     def __init__(self, channels: int) -> None:
         super().__init__()
         taps = torch.tensor([1.0, 2.0, 1.0])
@@ -172,6 +174,10 @@ class STLPIPS(nn.Module):
         weights_path: the file the weights came from.
     """
 
+    # buffers: the scaling layer's per-channel shift and scale
+    shift: Tensor
+    scale: Tensor
+
     def __init__(self, net: str = "alex", *, weights_path: str | Path | None = None,
                  device: str | torch.device = "cpu") -> None:
         super().__init__()
@@ -187,7 +193,7 @@ class STLPIPS(nn.Module):
         self.register_buffer("scale", torch.ones(1, 3, 1, 1))
         for k, channels in enumerate(self.net.channels):
             self.add_module(f"lin{k}", nn.Conv2d(channels, 1, 1, bias=False))
-        state = _load_state(net, path)
+        state: dict[str, Any] = _load_state(net, path)  # a missing key becomes None: load_state_dict rejects it
         state["shift"] = state.pop("scaling_layer.shift", None)
         state["scale"] = state.pop("scaling_layer.scale", None)
         try:

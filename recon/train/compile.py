@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, ContextManager
+from typing import Any, Callable, ContextManager
 
 import torch
 from torch import nn
@@ -43,6 +43,8 @@ class CompiledModule(nn.Module):
     ``requires_grad_()`` and ``no_sync()`` reach the real network. Input and output shapes
     are those of ``module``.
     """
+
+    _compiled: Callable[..., Any]  # set with object.__setattr__ (not a registered child)
 
     def __init__(self, module: nn.Module, compiled: Any, name: str) -> None:
         super().__init__()

@@ -36,7 +36,7 @@ class EMA:
     @torch.no_grad()
     def update(self, model: nn.Module, step: int) -> None:
         decay = 0.0 if step < self.start else ramped_decay(self.decay, step - self.start)
-        ema_params = list(self.model.parameters())
+        ema_params: list[torch.Tensor] = list(self.model.parameters())
         params = [p.detach() for p in model.parameters()]
         if decay == 0.0:
             torch._foreach_copy_(ema_params, params)

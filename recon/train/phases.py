@@ -12,13 +12,19 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Protocol, cast
 
 import torch
 from torch import Tensor, nn
 
 from recon.losses import AdversarialLoss, artifact_loss, gradient_penalty, r1_penalty
 from recon.train.precision import autocast
+
+
+class _AdaptsToLogits(Protocol):
+    """An augmentation that adapts to D's logits on the real images (ADA's ``update``)."""
+
+    def update(self, real_logits: Tensor) -> None: ...
 
 
 @dataclass
@@ -140,7 +146,7 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
     ok = optimizer_step(optimizer, scaler, [p for p in D.parameters() if p.requires_grad],
                         ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
     if ctx.augment is not None and hasattr(ctx.augment, "update"):
-        ctx.augment.update(torch.cat([r.flatten() for r in real_logits_all]))
+        cast(_AdaptsToLogits, ctx.augment).update(torch.cat([r.flatten() for r in real_logits_all]))
     if ctx.any_rank(not ok):
         totals["nonfinite"] = 1.0
     return totals
@@ -171,6 +177,7 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                     terms["artifact"] = loss_cfg.artifact * artifact_loss(
                         fake.float(), ctx.task.real_images(batch).float(), ema_fake.float())
                 if use_adv:
+                    assert D is not None  # use_adv implies it
                     with ctx.autocast():
                         fake_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, fake)))
                         real_logits = None
@@ -179,6 +186,7 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                             real_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, real))).detach().float()
                     terms["g_adv"] = loss_cfg.adversarial * ctx.adversarial.g_loss(fake_logits.float(), real_logits)
                 if reg_due:
+                    assert ctx.g_regularizer is not None  # reg_due implies it
                     terms["g_reg"] = ctx.g_regularizer(ctx.generator_eager or ctx.generator,
                                                        batch) * loss_cfg.g_reg_interval
                 loss = sum(terms.values()) if terms else fake.sum() * 0

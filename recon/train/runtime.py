@@ -85,6 +85,7 @@ def step_generator(seed: int, step: int, rank: int, device: torch.device) -> tor
 def capture_rng() -> dict:
     """Every global RNG state, as types ``torch.load(weights_only=True)`` accepts."""
     np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # legacy=True (default) and the global MT19937: a tuple
     py_state = random.getstate()
     state = {
         "torch": torch.get_rng_state(),
