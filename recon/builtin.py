@@ -1,7 +1,9 @@
-"""recon's own registrations: core losses, data sources and metrics.
+"""recon's own registrations: core adversarial losses, data sources and metrics.
 
 Registered through the same hooks a plugin uses, so third-party plugins can add more of
-each kind. Factories import lazily: nothing here imports torch.
+each kind, and selected by the same config keys (``loss.gan_type``, ``data.source``,
+``eval.metrics``; see :mod:`recon.hookspecs`). Factories import lazily: nothing here
+imports torch.
 """
 
 from __future__ import annotations
@@ -56,12 +58,23 @@ def register_data_sources(register: Any) -> None:
 
 @hookimpl
 def register_metrics(register: Any) -> None:
-    def metric(name: str) -> Any:
-        def factory() -> Any:
+    """Core's distortion metrics in the register_metrics contract. Every paired evaluation
+    reports them anyway (one pass, :func:`recon.metrics.image_metrics`); ``eval.metrics``
+    listing one of them recomputes the same value through this entry."""
+
+    def convention_metric(name: str) -> Any:
+        def factory(convention: str, scale: int = 0) -> Any:
             import recon.metrics as metrics
 
-            return getattr(metrics, name)
+            fn = getattr(metrics, name)
+            return lambda target, prediction: fn(target, prediction, convention, scale=scale)
         return factory
 
-    for name in ("psnr", "ssim", "nmse"):
-        register(name, metric(name), description=f"{name.upper()} (conventions: fastmri, sr)")
+    def nmse(convention: str, scale: int = 0) -> Any:
+        from recon.metrics import nmse as fn
+
+        return fn
+
+    register("psnr", convention_metric("psnr"), description="PSNR in the task's convention (fastmri, sr)")
+    register("ssim", convention_metric("ssim"), description="SSIM in the task's convention (fastmri, sr)")
+    register("nmse", nmse, description="NMSE ||gt - pred||^2 / ||gt||^2 on the raw values")

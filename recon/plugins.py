@@ -68,6 +68,37 @@ def _error_line(exc: BaseException) -> str:
 
 class PluginSystem:
     """Loaded plugins plus the registries they filled."""
+#: the roles of a registered network and the config key that selects each
+NETWORK_ROLES: dict[str, str] = {"generator": "model.g_network", "discriminator": "model.d_network"}
+
+
+def check_registration(registry: Registry, entry: Entry) -> None:
+    """Refuse (ValueError, the plugin's error) a registration no config key could select.
+
+    Losses must be ``kind="adversarial"`` (the default); networks must declare a ``role``
+    (``generator`` or ``discriminator``) and may name the ``tasks`` they fit (normalised
+    to a tuple of names).
+    """
+    kind = registry.kind
+    if not callable(entry.factory):
+        raise ValueError(f"{registry.singular} '{entry.name}': the factory is not callable")
+    if kind == "losses":
+        loss_kind = entry.extra.setdefault("kind", "adversarial")
+        if loss_kind != "adversarial":
+            raise ValueError(f"loss '{entry.name}': kind={loss_kind!r}, but only adversarial losses are "
+                             "selectable (loss.gan_type); register it with kind='adversarial'")
+    elif kind == "networks":
+        role = entry.extra.get("role")
+        if role not in NETWORK_ROLES:
+            raise ValueError(f"network '{entry.name}': role must be 'generator' or 'discriminator', got {role!r}")
+        tasks = entry.extra.get("tasks")
+        if tasks is not None:
+            tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
+            if not tasks or not all(isinstance(t, str) and t for t in tasks):
+                raise ValueError(f"network '{entry.name}': tasks must be task names, got {entry.extra['tasks']!r}")
+            entry.extra["tasks"] = tasks
+
+
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager("recon")
@@ -141,6 +172,8 @@ class PluginSystem:
                 for entry in staged:
                     registry.add(entry)
                     info.registered.setdefault(kind, []).append(entry.name)
+                for entry in staged:
+                    check_registration(registry, entry)
             except Exception as exc:  # noqa: BLE001
                 info.status = "error"
                 info.error = _error_line(exc)
@@ -153,6 +186,10 @@ class PluginSystem:
     def report(self) -> list[dict[str, Any]]:
         return [self.plugins[n].as_dict() for n in sorted(self.plugins)]
 
+
+    def registry(self, kind: str) -> Registry:
+        """The registry of ``kind`` (``tasks``, ``networks``, ``losses``, ``metrics``, ``data_sources``)."""
+        return self.registries[kind]
 
 _SYSTEM: PluginSystem | None = None
 
@@ -181,3 +218,15 @@ def get_task(name: str) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported as such
         raise PluginError(f"task '{name}' of plugin '{entry.plugin}' failed to build: {_error_line(exc)}") from exc
+
+
+def build_entry(entry: Entry, what: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a registered factory; a plugin's exception becomes one PluginError line naming
+    ``what`` (``adversarial loss``, ``network``...) and the plugin. UsageError passes through."""
+    try:
+        return entry.factory(*args, **kwargs)
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported as such
+        raise PluginError(f"{what} '{entry.name}' of plugin '{entry.plugin}' failed to build: "
+                          f"{_error_line(exc)}") from exc

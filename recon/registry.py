@@ -38,11 +38,17 @@ class Registry:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
+    @property
+    def singular(self) -> str:
+        """One thing of this kind, in words: ``loss``, ``network``, ``data source``."""
+        one = self.kind[:-2] if self.kind.endswith("sses") else self.kind[:-1]
+        return one.replace("_", " ")
+
     def add(self, entry: Entry) -> None:
         """Add ``entry``; a second registration of the same name is an error of the plugin."""
         if entry.name in self._entries:
             owner = self._entries[entry.name].plugin
-            raise ValueError(f"{self.kind[:-1]} '{entry.name}' is already registered by plugin '{owner}'")
+            raise ValueError(f"{self.singular} '{entry.name}' is already registered by plugin '{owner}'")
         self._entries[entry.name] = entry
 
     def check_new(self, entries: list[Entry]) -> None:
@@ -51,13 +57,14 @@ class Registry:
         for entry in entries:
             if entry.name in self._entries:
                 owner = self._entries[entry.name].plugin
-                raise ValueError(f"{self.kind[:-1]} '{entry.name}' is already registered by plugin '{owner}'")
+                raise ValueError(f"{self.singular} '{entry.name}' is already registered by plugin '{owner}'")
             if entry.name in seen:
-                raise ValueError(f"{self.kind[:-1]} '{entry.name}' is registered twice")
+                raise ValueError(f"{self.singular} '{entry.name}' is registered twice")
             seen.add(entry.name)
 
-    def names(self) -> list[str]:
-        return sorted(self._entries)
+    def names(self, where: Callable[[Entry], bool] | None = None) -> list[str]:
+        """The registered names, sorted; ``where`` keeps only the entries it accepts."""
+        return sorted(n for n, e in self._entries.items() if where is None or where(e))
 
     def entries(self) -> list[Entry]:
         return [self._entries[n] for n in self.names()]
@@ -65,13 +72,19 @@ class Registry:
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 
-    def get(self, name: str) -> Entry:
-        """The entry called ``name``; unknown names raise UsageError with the valid names."""
+    def get(self, name: str, *, key: str = "", what: str = "", choices: list[str] | None = None) -> Entry:
+        """The entry called ``name``; unknown names raise UsageError with the valid names.
+
+        ``key`` (the config key that named it, e.g. ``loss.gan_type``) prefixes the message,
+        ``what`` names the thing (default: the registry's kind in the singular) and
+        ``choices`` replaces the full list of names in it (e.g. only the generators).
+        """
         if name not in self._entries:
-            valid = ", ".join(self.names()) or "none registered"
-            singular = self.kind[:-1].replace("_", " ")
+            names = self.names() if choices is None else choices
+            valid = ", ".join(names) or "none registered"
+            prefix = f"{key}: " if key else ""
             raise UsageError(
-                f"unknown {singular} '{name}'{closest_hint(name, self.names())}; valid: {valid}"
+                f"{prefix}unknown {what or self.singular} '{name}'{closest_hint(name, names)}; valid: {valid}"
             )
         return self._entries[name]
 
