@@ -66,8 +66,6 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-class PluginSystem:
-    """Loaded plugins plus the registries they filled."""
 #: the roles of a registered network and the config key that selects each
 NETWORK_ROLES: dict[str, str] = {"generator": "model.g_network", "discriminator": "model.d_network"}
 
@@ -99,6 +97,8 @@ def check_registration(registry: Registry, entry: Entry) -> None:
             entry.extra["tasks"] = tasks
 
 
+class PluginSystem:
+    """Loaded plugins plus the registries they filled."""
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager("recon")
@@ -168,12 +168,12 @@ def check_registration(registry: Registry, entry: Entry) -> None:
             try:
                 impl.function(register=register)
                 registry = self.registries[kind]
+                for entry in staged:
+                    check_registration(registry, entry)
                 registry.check_new(staged)  # all or nothing: a clash registers none of them
                 for entry in staged:
                     registry.add(entry)
                     info.registered.setdefault(kind, []).append(entry.name)
-                for entry in staged:
-                    check_registration(registry, entry)
             except Exception as exc:  # noqa: BLE001
                 info.status = "error"
                 info.error = _error_line(exc)
@@ -183,13 +183,13 @@ def check_registration(registry: Registry, entry: Entry) -> None:
     def tasks(self) -> Registry:
         return self.registries["tasks"]
 
-    def report(self) -> list[dict[str, Any]]:
-        return [self.plugins[n].as_dict() for n in sorted(self.plugins)]
-
-
     def registry(self, kind: str) -> Registry:
         """The registry of ``kind`` (``tasks``, ``networks``, ``losses``, ``metrics``, ``data_sources``)."""
         return self.registries[kind]
+
+    def report(self) -> list[dict[str, Any]]:
+        return [self.plugins[n].as_dict() for n in sorted(self.plugins)]
+
 
 _SYSTEM: PluginSystem | None = None
 
