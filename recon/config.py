@@ -5,6 +5,12 @@ A run's config is ``task``, ``seed``, ``device``, ``preset`` plus one dataclass 
 Tasks choose the dataclass of each section (subclasses of the core ones). Values are
 resolved in order: dataclass defaults, the preset, a YAML file, then ``--set a.b=c``.
 Unknown keys are rejected with the valid names and the closest match.
+
+A task may change the default of a key core defines (``loss.gan_type``...), not its type:
+values of core's keys are checked against core's annotation. Names that select something a
+plugin registered (``loss.gan_type``, ``model.g_network``, ``model.d_network``)
+are plain strings here and are checked against the registries before any
+work (:mod:`recon.train.config_checks`).
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ class DataConfig:
 class LossConfig:
     """Loss weights; ``adversarial`` is the weight of the generator's adversarial term."""
 
-    gan_type: Literal["ns", "lsgan", "hinge", "wgan-gp", "ragan"] = "ns"
+    gan_type: str = "ns"  # a registered adversarial loss (register_losses), checked before training
     adversarial: float = 1e-3
     l1: float = 1.0
     l2: float = 0.0
@@ -89,7 +95,14 @@ class LossConfig:
 
 @dataclass
 class ModelConfig:
-    """Network hyper-parameters; tasks subclass it."""
+    """Network hyper-parameters; tasks subclass it.
+
+    ``g_network`` / ``d_network`` select a network registered through ``register_networks``
+    (with role generator / discriminator) in place of the task's own; ``""`` keeps the task's.
+    """
+
+    g_network: str = ""
+    d_network: str = ""
 
 
 @dataclass
@@ -161,6 +174,9 @@ class RunConfig:
         hints = typing.get_type_hints(type(section))
         if parts[1] not in hints or parts[1] not in {f.name for f in fields(section)}:
             raise ConfigError(_unknown(key, self.valid_keys()))
+        core = CORE_SECTIONS.get(parts[0])
+        if core is not None and isinstance(section, core) and parts[1] in {f.name for f in fields(core)}:
+            hints = typing.get_type_hints(core)  # core reads this key: core's type holds
         setattr(section, parts[1], _coerce(key, value, hints[parts[1]]))
 
     def update(self, nested: dict[str, Any], origin: str = "config") -> None:

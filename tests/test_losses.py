@@ -97,3 +97,28 @@ def test_content_loss_terms_are_weighted() -> None:
     assert "perceptual" not in terms
     terms = content_loss(pred, target, l1=0.0, perceptual=3.0, perceptual_fn=lambda a, b: (a - b).abs().sum(1))
     assert set(terms) == {"perceptual"} and terms["perceptual"].item() == pytest.approx(9.0)
+
+
+def test_loss_gan_type_selects_from_the_registry() -> None:
+    """Core's five come from the registry as the very objects the trainer used before (a
+    resumed run trains with the same loss); unknown names are one usage line."""
+    from recon.errors import UsageError
+    from recon.losses import adversarial_loss
+
+    for name, loss in ADVERSARIAL_LOSSES.items():
+        assert adversarial_loss(name) is loss
+    with pytest.raises(UsageError, match=r"loss.gan_type: unknown adversarial loss 'hinj' \(did you mean 'hinge'\?\)"):
+        adversarial_loss("hinj")
+
+
+def test_a_registered_loss_must_be_an_adversarial_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    from recon.errors import PluginError
+    from recon.losses import adversarial_loss
+    from recon.plugins import get_plugin_system
+    from recon.registry import Entry
+
+    registry = get_plugin_system().registry("losses")
+    monkeypatch.setitem(registry._entries, "not_a_loss", Entry("not_a_loss", lambda: (lambda r, f: r), "elsewhere"))
+    with pytest.raises(PluginError, match="'not_a_loss' of plugin 'elsewhere' returned a function, not a "
+                                          "recon.losses.AdversarialLoss"):
+        adversarial_loss("not_a_loss")

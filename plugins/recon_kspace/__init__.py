@@ -47,16 +47,19 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def kspace_cascade(**kwargs: Any) -> Any:
-        from recon_kspace.networks import CascadeNet
+    """``model.g_network=kspace_cascade`` / ``kspace_varnet``: what the task builds for
+    ``model.generator=cascade`` / ``varnet`` from the run's config (``model.*``, ``data.coils``)."""
 
-        return CascadeNet(**kwargs)
+    def architecture(name: str) -> Any:
+        def factory(cfg: Any) -> Any:
+            from recon_kspace.task import KspaceReconstructionTask
 
-    def kspace_varnet(**kwargs: Any) -> Any:
-        from recon_kspace.networks import MonaiVarNet
+            chosen = cfg.copy()
+            chosen.model.generator = name
+            return KspaceReconstructionTask().build_generator(chosen)
+        return factory
 
-        return MonaiVarNet(**kwargs)
-
-    register("kspace_cascade", kspace_cascade,
+    register("kspace_cascade", architecture("cascade"), role="generator", tasks=("mri_kspace",),
              description="cascade of residual U-Nets with hard/soft k-space data consistency")
-    register("kspace_varnet", kspace_varnet, description="MONAI E2E-VarNet behind the cascade's signature")
+    register("kspace_varnet", architecture("varnet"), role="generator", tasks=("mri_kspace",),
+             description="MONAI E2E-VarNet behind the cascade's signature")

@@ -24,9 +24,10 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def residual_unet(**kwargs: Any) -> Any:
-        from recon_motion.networks import ResidualUNet
+    def residual_unet(cfg: Any) -> Any:
+        from recon_motion.tasks import MotionCorrectionTask
 
-        return ResidualUNet(**kwargs)
+        return MotionCorrectionTask().build_generator(cfg)  # model.features / norm / residual
 
-    register("residual_unet", residual_unet, description="residual 2D U-Net (MONAI BasicUNet), any input size")
+    register("residual_unet", residual_unet, role="generator", tasks=("mri_motion",),
+             description="residual 2D U-Net (MONAI BasicUNet), any input size")

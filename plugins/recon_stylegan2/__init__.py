@@ -32,15 +32,19 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def generator(**kwargs: Any) -> Any:
-        from recon_stylegan2.networks import Generator
+    """The task's own networks, built from the run's config (``model.*``, ``data.channels``)."""
 
-        return Generator(**kwargs)
+    def generator(cfg: Any) -> Any:
+        from recon_stylegan2.task import StyleGAN2Task
 
-    def discriminator(**kwargs: Any) -> Any:
-        from recon_stylegan2.networks import Discriminator
+        return StyleGAN2Task().build_generator(cfg)
 
-        return Discriminator(**kwargs)
+    def discriminator(cfg: Any) -> Any:
+        from recon_stylegan2.task import StyleGAN2Task
 
-    register("stylegan2_generator", generator, description="StyleGAN2 generator (mapping + skip synthesis)")
-    register("stylegan2_discriminator", discriminator, description="StyleGAN2 residual discriminator")
+        return StyleGAN2Task().build_discriminator(cfg)
+
+    register("stylegan2_generator", generator, role="generator", tasks=("stylegan2",),
+             description="StyleGAN2 generator (mapping + skip synthesis)")
+    register("stylegan2_discriminator", discriminator, role="discriminator", tasks=("stylegan2",),
+             description="StyleGAN2 residual discriminator")

@@ -31,9 +31,11 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def srresnet(**kwargs: Any) -> Any:
-        from recon_superres.networks import SRResNet
+    def srresnet(cfg: Any) -> Any:
+        from recon_superres.tasks import MRISuperResTask, SRGANTask
 
-        return SRResNet(**kwargs)
+        task = SRGANTask() if cfg.task == "srgan" else MRISuperResTask()
+        return task.build_generator(cfg)  # model.channels / blocks / ..., data.scale; 3D with spatial_dims=3
 
-    register("srresnet", srresnet, description="SRResNet generator (Ledig et al. 2017)")
+    register("srresnet", srresnet, role="generator", tasks=("mri_superres", "srgan"),
+             description="SRResNet generator (Ledig et al. 2017)")

@@ -21,13 +21,3 @@ def register_tasks(register: Any) -> None:
     register("mri_translation", mri_translation, benchmark={"sweep": [0, 0.01, 0.05, 0.2]},
              description="MR contrast translation, e.g. T1 -> T2 (pix2pix U-Net + conditional PatchGAN), "
                          "vs the histogram-matched source")
-
-
-@hookimpl
-def register_networks(register: Any) -> None:
-    def pix2pix_unet(**kwargs: Any) -> Any:
-        from recon_translation.networks import UNetGenerator
-
-        return UNetGenerator(**kwargs)
-
-    register("pix2pix_unet", pix2pix_unet, description="pix2pix U-Net generator (Isola et al. 2017), any input size")

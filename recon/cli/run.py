@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg.data.source = str(data.resolve())
     from recon.train.config_checks import check_config
 
-    check_config(cfg)
+    check_config(cfg, task)  # before any work: ranges, registered loss / networks / metrics
     check_writable(run_dir)
 
     from recon.train.lock import RunLock

@@ -2,8 +2,10 @@
 
 The config parser checks names and types; these check values the trainer divides by,
 loops over or hands to torch (``trainer.log_every=0`` used to end a run with a
-ZeroDivisionError, ``trainer.lr_g=-1`` with torch's ValueError and a traceback). The
-task's own sections (``model.*``, ``mask.*`` ...) are checked by ``Task.validate``.
+ZeroDivisionError, ``trainer.lr_g=-1`` with torch's ValueError and a traceback), and the
+names that select something a plugin registered (``loss.gan_type``, ``model.g_network``,
+``model.d_network``: :func:`check_selections`). The task's own sections
+(``model.*``, ``mask.*`` ...) are checked by ``Task.validate``.
 """
 
 from __future__ import annotations
@@ -57,12 +59,14 @@ def _lookup(cfg: Any, key: str) -> Any:
     return getattr(cfg.sections.get(section), name, None) if section in cfg.sections else None
 
 
-def check_config(cfg: Any) -> None:
+def check_config(cfg: Any, task: Any = None) -> None:
     """Refuse values of the core sections that cannot work, naming the key and the range.
 
     Raises:
         ConfigError: a value out of range (or NaN), ``seed`` outside [0, 2**63), or
             ``trainer.betas`` outside [0, 1).
+        UsageError: a registered name that does not exist or does not fit the task
+            (:func:`check_selections`).
     """
     for key, (low, high, low_included) in _RANGES.items():
         value = _lookup(cfg, key)
@@ -92,3 +96,21 @@ def check_config(cfg: Any) -> None:
     data = cfg.sections.get("data")
     if data is not None and getattr(data, "val_fraction", 0) + getattr(data, "test_fraction", 0) >= 1:
         raise ConfigError("data.val_fraction + data.test_fraction must be below 1 (nothing left to train on)")
+    check_selections(cfg, task)
+
+
+def check_selections(cfg: Any, task: Any = None) -> None:
+    """Refuse names of registered things that this run cannot use (one line, exit 2).
+
+    ``loss.gan_type``: a registered adversarial loss; ``model.g_network`` /
+    ``model.d_network``: a registered network of that role for this task (or ``""``).
+    """
+    loss = cfg.sections.get("loss")
+    if loss is not None:
+        from recon.losses import adversarial_loss
+
+        adversarial_loss(loss.gan_type)
+    if "model" in cfg.sections:
+        from recon.train.networks import check_networks
+
+        check_networks(cfg)

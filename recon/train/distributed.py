@@ -116,14 +116,14 @@ def sync_batchnorm(generator: nn.Module, discriminator: nn.Module | None, cfg: A
     """G and D with ``SyncBatchNorm`` where that is possible (see the module docstring).
 
     ``g_regularized``: G has a lazy regularizer (path length) that differentiates it twice;
-    D is differentiated twice when R1 or the WGAN gradient penalty is on.
+    D is differentiated twice when R1 or the selected loss's gradient penalty (WGAN-GP) is on.
     """
-    from recon.losses import ADVERSARIAL_LOSSES
+    from recon.losses import adversarial_loss
 
     generator = _sync_bn(generator, "generator", g_regularized, dist, device)
     if discriminator is not None:
         loss = cfg.loss
-        penalty = loss.r1_gamma > 0 or (ADVERSARIAL_LOSSES[loss.gan_type].gradient_penalty and loss.gp_weight > 0)
+        penalty = loss.r1_gamma > 0 or (adversarial_loss(loss.gan_type).gradient_penalty and loss.gp_weight > 0)
         discriminator = _sync_bn(discriminator, "discriminator", penalty, dist, device)
     return generator, discriminator
 

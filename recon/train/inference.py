@@ -53,8 +53,10 @@ def load_run(checkpoint: str | Path, task: Any | str | None = None) -> tuple[Any
 def load_model(checkpoint: str | Path, task: Any | str | None = None,
                device: torch.device | str = "cpu") -> LoadedModel:
     """The checkpoint's generator (its EMA weights when present) in eval mode, with its task and config."""
+    from recon.train.networks import build_generator
+
     loaded_task, cfg, state = load_run(checkpoint, task)
-    generator = loaded_task.build_generator(cfg)
+    generator = build_generator(loaded_task, cfg)  # model.g_network's registered network, else the task's
     weights = state["nets"].get("ema") or state["nets"]["generator"]
     try:
         generator.load_state_dict(weights)

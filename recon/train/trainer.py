@@ -21,13 +21,14 @@ from torch.utils.data import DataLoader
 
 from recon import __version__
 from recon.errors import CheckpointError, ConfigError
-from recon.losses import ADVERSARIAL_LOSSES
+from recon.losses import adversarial_loss
 from recon.train import checkpoint as ckpt
 from recon.train import nonfinite
 from recon.train.config_checks import check_config
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
 from recon.train.logger import LogWindow, Progress, RunLogger
+from recon.train.networks import build_discriminator, build_generator
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
 from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
@@ -60,9 +61,7 @@ class Trainer:
             raise ConfigError(
                 f"trainer.batch_size={tcfg.batch_size} must be divisible by world size x grad_accum "
                 f"({self.dist.world_size} x {tcfg.grad_accum})")
-        if cfg.loss.gan_type not in ADVERSARIAL_LOSSES:
-            raise ConfigError(f"unknown loss.gan_type '{cfg.loss.gan_type}'; valid: {', '.join(ADVERSARIAL_LOSSES)}")
-        check_config(cfg)
+        check_config(cfg, task)  # ranges, and the registered loss / networks it names
         task.validate(cfg)
         check_precision(self.device, tcfg.precision)
         if tcfg.threads:
@@ -86,8 +85,8 @@ class Trainer:
     # -- construction ---------------------------------------------------------------------
     def _build_networks(self) -> None:
         cfg, device = self.cfg, self.device
-        self.generator = self.task.build_generator(cfg).to(device)
-        disc = self.task.build_discriminator(cfg)
+        self.generator = build_generator(self.task, cfg).to(device)  # model.g_network, else the task's
+        disc = build_discriminator(self.task, cfg)
         self.discriminator = disc.to(device) if disc is not None else None
         if cfg.trainer.channels_last:  # NHWC: faster convolutions with cuDNN and oneDNN alike
             self.generator = to_channels_last(self.generator)
@@ -136,7 +135,7 @@ class Trainer:
         return PhaseContext(
             task=self.task, cfg=self.cfg, device=self.device, generator=mods.generator,
             discriminator=mods.discriminator, discriminator_raw=mods.discriminator_g,
-            adversarial=ADVERSARIAL_LOSSES[self.cfg.loss.gan_type],
+            adversarial=adversarial_loss(self.cfg.loss.gan_type),
             augment=self.augment, g_regularizer=self.g_regularizer, perceptual_fn=self.perceptual_fn,
             ema_generator=self.ema.model if self.ema is not None else None,
             no_sync=mods.no_sync, generator_eager=mods.generator_eager,
