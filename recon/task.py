@@ -32,8 +32,6 @@ class Task:
     description: str = ""
     #: ``fastmri`` (per volume, data range = volume max) or ``sr`` (Y channel, border crop)
     metric_convention: str = "fastmri"
-    #: the name of the classical baseline in eval.json (``bicubic``, ``zero-filled`` ...)
-    baseline_name: str = ""
     #: unconditional tasks generate from noise and are scored with FID/KID
     unconditional: bool = False
     #: captions of the panels :meth:`visualize` returns, left to right (empty: no header, no zoom);

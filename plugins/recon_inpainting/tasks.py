@@ -28,7 +28,6 @@ class InpaintingTask(Task):
     name = "inpainting"
     description = "image inpainting (U-Net or context encoder + PatchGAN) vs biharmonic inpainting"
     metric_convention = "sr"  # Y-channel PSNR/SSIM, no border crop (eval_scale = 0)
-    baseline_name = "biharmonic"
 
     def config_sections(self) -> dict[str, type]:
         return {"model": InpaintModelConfig, "data": InpaintDataConfig, "mask": MaskConfig}

@@ -48,7 +48,6 @@ class KspaceReconstructionTask(Task):
     description = ("undersampled k-space MRI reconstruction: cascade of U-Nets with data consistency "
                    "+ PatchGAN, vs zero-filled")
     metric_convention = "fastmri"
-    baseline_name = "zero-filled"
 
     def __init__(self) -> None:
         self._last: tuple[Tensor, Tensor] | None = None  # (magnitude, complex output) of generate

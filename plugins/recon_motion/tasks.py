@@ -36,7 +36,6 @@ class MotionCorrectionTask(Task):
     name = "mri_motion"
     description = "MRI motion correction: residual U-Net + PatchGAN on simulated rigid motion, vs the corrupted input"
     metric_convention = "fastmri"
-    baseline_name = "corrupted"
     channels = 1
 
     def __init__(self) -> None:

@@ -38,7 +38,6 @@ class StyleGAN2Task(Task):
     name = "stylegan2"
     description = "unconditional StyleGAN2 (mapping net, demodulation, skip G / residual D) with ADA, R1, path length"
     unconditional = True
-    baseline_name = "gaussian"
 
     # -- configuration ----------------------------------------------------------------------
     def config_sections(self) -> dict[str, type]:

@@ -52,7 +52,6 @@ class SuperResolutionTask(Task):
     """Shared implementation; subclasses set the name, channels and conventions."""
 
     channels = 1
-    baseline_name = "bicubic"
 
     data_config_class: type = SRDataConfig
 

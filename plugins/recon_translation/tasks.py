@@ -28,7 +28,6 @@ class TranslationTask(Task):
     name = "mri_translation"
     description = "MR contrast translation (pix2pix U-Net + conditional PatchGAN), vs the histogram-matched source"
     metric_convention = "fastmri"
-    baseline_name = HISTOGRAM
     channels = 1
 
     def __init__(self) -> None:
