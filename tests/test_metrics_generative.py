@@ -1,4 +1,4 @@
-"""FID / KID / IS against closed forms and direct computations; the stats cache; FIDMetric."""
+"""FID / KID / IS against closed forms and direct computations; the stats cache."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from recon.errors import UsageError, WeightsUnavailableError
+from recon.errors import UsageError
 from recon.metrics import (
-    FeatureStats,
     FeatureStatsCache,
-    FIDMetric,
     feature_stats,
     fid_from_features,
     frechet_distance,
@@ -199,44 +197,3 @@ def test_hash_data_sensitive_to_content_and_dtype() -> None:
     assert hash_data(["a.png", 10]) != hash_data(["a.png", 11])
     with pytest.raises(UsageError, match="data_id"):
         hash_data(iter([x]))
-
-
-# ---------------------------------------------------------------- FIDMetric
-
-def test_fid_metric_from_features() -> None:
-    rng = np.random.default_rng(11)
-    real, fake = rng.normal(size=(40, 8)), rng.normal(0.2, 1.1, size=(30, 8))
-    logits = rng.normal(size=(30, 5))
-    metric = FIDMetric(extractor=_FakeExtractor())
-    metric.update_features(real=real[:20])
-    metric.update_features(real=real[20:], fake=fake[:10], fake_logits=logits[:10])
-    metric.update_features(fake=fake[10:], fake_logits=logits[10:])
-    assert (metric.n_real, metric.n_fake) == (40, 30)
-    assert metric.compute() == pytest.approx(fid_from_features(real, fake), rel=1e-12)
-    expected_kid = kid(real, fake, subsets=4, subset_size=10)
-    assert metric.compute_kid(subsets=4, subset_size=10) == expected_kid
-    assert metric.compute_is(splits=3) == inception_score(logits, splits=3)
-
-
-def test_fid_metric_reference_stats_and_missing_logits() -> None:
-    rng = np.random.default_rng(12)
-    real, fake = rng.normal(size=(40, 8)), rng.normal(size=(20, 8))
-    metric = FIDMetric(extractor=_FakeExtractor(), reference=FeatureStats.from_features(real))
-    with pytest.raises(UsageError, match="no generated images"):
-        metric.compute()
-    metric.update_features(fake=fake)
-    assert metric.n_real == 40
-    assert metric.compute() == pytest.approx(fid_from_features(real, fake), rel=1e-12)
-    with pytest.raises(WeightsUnavailableError, match="logits"):
-        metric.compute_is()
-    metric.reset(keep_real=False)
-    assert metric.n_fake == 0
-
-
-def test_fid_metric_update_with_images_uses_extractor() -> None:
-    rng = np.random.default_rng(13)
-    real, fake = rng.random((8, 1, 2, 2)), rng.random((8, 1, 2, 2))
-    metric = FIDMetric(extractor=_FakeExtractor())
-    metric.update(real=real, fake=fake)
-    assert metric.compute() == pytest.approx(
-        fid_from_features(real.reshape(8, -1), fake.reshape(8, -1)), rel=1e-12)

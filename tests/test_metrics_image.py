@@ -14,9 +14,6 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from recon.metrics import (
     CONVENTIONS,
-    NMSEMetric,
-    PSNRMetric,
-    SSIMMetric,
     image_metrics,
     nmse,
     psnr,
@@ -231,35 +228,3 @@ def test_conventions_are_json_serialisable() -> None:
     for name in ("sr", "fastmri"):
         assert {"psnr", "ssim", "nmse"} <= set(CONVENTIONS[name])
     json.loads(json.dumps(CONVENTIONS))
-
-
-# ---------------------------------------------------------------- streaming forms
-
-def test_streaming_metrics_average_units(camera: np.ndarray) -> None:
-    preds = [_noisy(camera, s, seed=i) for i, s in enumerate((0.02, 0.05, 0.1))]
-    m_psnr, m_ssim, m_nmse = PSNRMetric("sr"), SSIMMetric("sr"), NMSEMetric("sr")
-    for p in preds:
-        m_psnr.update(camera[None], p[None])
-        m_ssim.update(camera[None], p[None])
-        m_nmse.update(camera[None], p[None])
-    assert len(m_psnr) == 3
-    assert m_psnr.compute() == pytest.approx(np.mean([psnr(camera, p, "sr") for p in preds]))
-    assert m_ssim.compute() == pytest.approx(np.mean([ssim(camera, p, "sr") for p in preds]))
-    assert m_nmse.compute() == pytest.approx(np.mean([nmse(camera, p) for p in preds]))
-    # a batch counts each image
-    batch = SSIMMetric("sr")
-    batch.update(np.stack([camera[None]] * 3), np.stack([p[None] for p in preds]))
-    assert batch.values == pytest.approx(m_ssim.values)
-    m_psnr.reset()
-    assert len(m_psnr) == 0
-
-
-def test_streaming_fastmri_per_volume() -> None:
-    rng = np.random.default_rng(4)
-    vols = [rng.random((3, 16, 16)) for _ in range(2)]
-    preds = [v + rng.normal(0, 0.1, v.shape) for v in vols]
-    metric = SSIMMetric("fastmri")
-    for v, p in zip(vols, preds, strict=True):
-        metric.update(v, p)
-    expected = [_fastmri_ssim_reference(v, p) for v, p in zip(vols, preds, strict=True)]
-    assert metric.compute() == pytest.approx(np.mean(expected), abs=1e-9)

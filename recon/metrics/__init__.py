@@ -8,13 +8,16 @@ evaluate.py)::
     ssim(gt, pred, convention, *, scale=0) -> float
     nmse(gt, pred) -> float
     image_metrics(gt, pred, convention, *, scale=0) -> {"psnr", "ssim", "nmse"}
-    PSNRMetric / SSIMMetric / NMSEMetric (streaming), rgb_to_y, CONVENTIONS
+    rgb_to_y, CONVENTIONS
 
 Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``STLPIPS``,
 ``st_lpips``, ``st_lpips_status`` (shift-tolerant LPIPS, offline); ``patch_distribution``
 (patch KID/FID of paired outputs); ``frechet_distance``,
-``fid_from_features``, ``fid``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
-``inception_status``, ``FeatureStatsCache``, ``FIDMetric``.
+``fid_from_features``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
+``inception_status``, ``FeatureStatsCache``.
+
+Per-unit scoring and averaging (per volume or per image) is done by the one evaluation loop,
+:mod:`recon.evaluation`, which also adds the metrics a plugin registers (``eval.metrics``).
 
 Names are resolved lazily, so ``import recon.metrics`` costs only what is used
 (LPIPS and Inception pull in torchvision); ``__init__.pyi`` gives type checkers the
@@ -35,9 +38,6 @@ _EXPORTS: dict[str, str] = {
     "CONVENTIONS": "conventions",
     "IMAGE_CONVENTIONS": "conventions",
     "describe": "conventions",
-    "PSNRMetric": "streaming",
-    "SSIMMetric": "streaming",
-    "NMSEMetric": "streaming",
     "LPIPS": "perceptual",
     "lpips": "perceptual",
     "lpips_status": "perceptual",
@@ -55,8 +55,6 @@ _EXPORTS: dict[str, str] = {
     "FeatureStats": "cache",
     "FeatureStatsCache": "cache",
     "hash_data": "cache",
-    "FIDMetric": "fid_metric",
-    "fid": "fid_metric",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -3,7 +3,6 @@
 from recon.metrics.cache import FeatureStats, FeatureStatsCache, hash_data
 from recon.metrics.color import rgb_to_y
 from recon.metrics.conventions import CONVENTIONS, IMAGE_CONVENTIONS, describe
-from recon.metrics.fid_metric import FIDMetric, fid
 from recon.metrics.frechet import (
     feature_stats,
     fid_from_features,
@@ -16,23 +15,17 @@ from recon.metrics.inception import InceptionFeatureExtractor, inception_status
 from recon.metrics.patch_kid import patch_distribution
 from recon.metrics.perceptual import LPIPS, lpips, lpips_status
 from recon.metrics.st_lpips import STLPIPS, st_lpips, st_lpips_status
-from recon.metrics.streaming import NMSEMetric, PSNRMetric, SSIMMetric
 
 __all__ = [
     "CONVENTIONS",
-    "FIDMetric",
     "FeatureStats",
     "FeatureStatsCache",
     "IMAGE_CONVENTIONS",
     "InceptionFeatureExtractor",
     "LPIPS",
-    "NMSEMetric",
-    "PSNRMetric",
-    "SSIMMetric",
     "STLPIPS",
     "describe",
     "feature_stats",
-    "fid",
     "fid_from_features",
     "frechet_distance",
     "hash_data",
