@@ -184,7 +184,7 @@ def test_masked_fourier_multicoil_fully_sampled_is_inverted():
     y = op(x, params)
     torch.testing.assert_close(op.pseudo_inverse(y, params), x, rtol=0, atol=1e-10)
     torch.testing.assert_close(op.zero_filled_magnitude(y, params), x.abs(), rtol=0, atol=1e-10)
-    torch.testing.assert_close(op.from_kspace(op.to_kspace(x, params), params), x, rtol=0, atol=1e-10)
+    torch.testing.assert_close(op.from_kspace(op.to_kspace(x, maps), maps), x, rtol=0, atol=1e-10)
     with pytest.raises(UsageError, match="coil maps"):
         op.from_kspace(y)  # multi-coil k-space needs maps for a complex image
 

@@ -16,8 +16,7 @@ import torch
 from torch import Tensor
 
 from recon.errors import UsageError
-from recon_kspace.coils import normalize_maps
-from recon_kspace.fft import ifft2c
+from recon.physics import MaskedFourier, normalize_maps
 
 __all__ = ["centre_run", "calibration_mask", "estimate_maps"]
 
@@ -61,5 +60,5 @@ def estimate_maps(kspace: Tensor, mask: Tensor, eps: float = 1e-12) -> Tensor:
     if not torch.is_complex(kspace) or kspace.ndim < 3:
         raise UsageError(f"coil-map estimation needs complex k-space (..., C, H, W), got {tuple(kspace.shape)}")
     box = calibration_mask(mask, tuple(kspace.shape[-2:]))
-    low = ifft2c(kspace * box.to(kspace.real.dtype))
+    low = MaskedFourier.coil_images(kspace * box.to(kspace.real.dtype))
     return normalize_maps(low, eps)

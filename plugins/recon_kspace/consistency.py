@@ -1,12 +1,15 @@
 """Data-consistency (DC) layers: make a predicted image agree with the measured k-space.
 
-Layouts: image complex ``(N, H, W)``; measured k-space complex ``(N, C, H, W)`` (``C = 1``
-single-coil; ``(N, H, W)`` complex or ``(N, 2, H, W)`` real are accepted for single-coil);
-mask ``(N|1, 1, H|1, W)`` (or ``(W,)``, ``(1, W)``, ``(H, W)``), nonzero = sampled; coil maps
-complex ``(N|1, C, H, W)`` for multi-coil, ``None`` for single-coil.
+A DC layer holds the forward operator :class:`recon.physics.MaskedFourier` (``A = M F S``) and
+receives the measurement with the operator's parameters, :class:`recon.physics.FourierParams`
+``(mask, maps)``. Layouts: image complex ``(N, H, W)``; measured k-space complex ``(N, C, H, W)``
+(``C = 1`` single-coil; ``(N, H, W)`` complex or ``(N, 2, H, W)`` real are accepted for
+single-coil); ``params.mask`` ``(N|1, 1, H|1, W)`` (or ``(W,)``, ``(1, W)``, ``(H, W)``),
+nonzero = sampled; ``params.maps`` complex ``(N|1, C, H, W)`` for multi-coil, ``None`` for
+single-coil.
 
-With ``k_pred = fft2c(S x)`` the coil k-space of the prediction (``S`` = identity for
-single-coil) and ``m`` the mask:
+With ``k_pred = F S x`` the coil k-space of the prediction (``operator.to_kspace``; ``S`` =
+identity for single-coil) and ``m`` the mask:
 
 * hard replacement:  ``k_out = (1 - m) k_pred + m k_meas``  (sampled locations are replaced)
 * soft, learned ``lam = softplus(rho) >= 0``:
@@ -15,9 +18,9 @@ single-coil) and ``m`` the mask:
   ``|k - k_pred|^2 + lam |k - k_meas|^2`` (DAGAN / D5C5-style noisy DC). ``lam -> inf`` gives hard DC,
   ``lam = 0`` leaves the prediction unchanged.
 
-The output image is ``ifft2c(k_out)`` (single-coil) or ``sum_c conj(S_c) ifft2c(k_out_c)``
-(multi-coil, SENSE combine). Single-coil output k-space equals the measurement exactly at the
-sampled locations. Multi-coil: the *coil* k-space ``k_out`` (``return_kspace=True``) does; the
+The output image is ``S^H F^H k_out`` (``operator.from_kspace``: the inverse FFT single-coil,
+``sum_c conj(S_c) F^H k_out_c`` multi-coil, the SENSE combination). Single-coil output k-space
+equals the measurement exactly at the sampled locations. Multi-coil: the *coil* k-space ``k_out`` (``return_kspace=True``) does; the
 combined image is its SENSE projection, which reproduces the measurement exactly only when the
 measurement is consistent with the maps and the prediction (exact multi-coil projection needs an
 iterative solve, e.g. CG as in MoDL). FFTs run in float32/complex64 even under autocast.
@@ -32,10 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from recon.errors import UsageError
-
-from .coils import sense_combine, sense_expand
-from .fft import fft2c, ifft2c, to_complex
-from .masks import validate_mask
+from recon.physics import FourierParams, MaskedFourier, to_complex, validate_mask
 
 __all__ = [
     "as_coil_kspace",
@@ -101,42 +101,40 @@ def soft_dc_kspace(k_pred: Tensor, k_meas: Tensor, mask: Tensor, weight: Tensor)
 
 
 class DataConsistency(nn.Module):
-    """Base DC layer: ``forward(image, kspace, mask, maps=None, return_kspace=False)``.
+    """Base DC layer: ``forward(image, kspace, params, return_kspace=False)``.
 
-    image: complex ``(N, H, W)`` (or real ``(N, 2, H, W)``, converted); returns complex
+    image: complex ``(N, H, W)`` (or real ``(N, 2, H, W)``, converted); kspace: the measurement;
+    params: its :class:`~recon.physics.FourierParams` (layouts: module docstring). Returns complex
     ``(N, H, W)``, and the DC'd coil k-space ``(N, C, H, W)`` too when ``return_kspace``.
+
+    Args:
+        operator: the forward operator (default: ``MaskedFourier()``).
     """
+
+    def __init__(self, operator: MaskedFourier | None = None):
+        super().__init__()
+        self.operator = operator if operator is not None else MaskedFourier()
 
     def combine_kspace(self, k_pred: Tensor, k_meas: Tensor, mask: Tensor) -> Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def forward(
-        self,
-        image: Tensor,
-        kspace: Tensor,
-        mask: Tensor,
-        maps: Tensor | None = None,
-        return_kspace: bool = False,
-    ):
+    def forward(self, image: Tensor, kspace: Tensor, params: FourierParams, return_kspace: bool = False):
         if not torch.is_complex(image):
             image = to_complex(image.float(), dim=-3)
         image = image.to(torch.complex64) if image.dtype == torch.complex32 else image
         k_meas = as_coil_kspace(kspace)
         if image.ndim != 3 or tuple(image.shape[-2:]) != tuple(k_meas.shape[-2:]) or image.shape[0] != k_meas.shape[0]:
             raise UsageError(f"image {tuple(image.shape)} does not match k-space {tuple(k_meas.shape)} (N, H, W)")
-        m = as_mask(mask, tuple(k_meas.shape)).to(k_meas.device)
+        m = as_mask(params.mask, tuple(k_meas.shape)).to(k_meas.device)
+        maps = params.maps
         if maps is None:
             if k_meas.shape[1] != 1:
                 raise UsageError(f"multi-coil k-space {tuple(k_meas.shape)} needs coil maps (N|1, C, H, W)")
-            coil_images = image.unsqueeze(1)
-        else:
-            if maps.ndim != 4 or maps.shape[1] != k_meas.shape[1] or tuple(maps.shape[-2:]) != tuple(k_meas.shape[-2:]):
-                raise UsageError(f"coil maps {tuple(maps.shape)} do not match k-space {tuple(k_meas.shape)} (N|1, C, H, W)")
-            coil_images = sense_expand(image, maps)
-        k_pred = fft2c(coil_images)
+        elif maps.ndim != 4 or maps.shape[1] != k_meas.shape[1] or tuple(maps.shape[-2:]) != tuple(k_meas.shape[-2:]):
+            raise UsageError(f"coil maps {tuple(maps.shape)} do not match k-space {tuple(k_meas.shape)} (N|1, C, H, W)")
+        k_pred = self.operator.to_kspace(image, maps)
         k_out = self.combine_kspace(k_pred, k_meas.to(k_pred.dtype), m)
-        coil_out = ifft2c(k_out)
-        out = coil_out.squeeze(1) if maps is None else sense_combine(coil_out, maps)
+        out = self.operator.from_kspace(k_out, maps)
         return (out, k_out) if return_kspace else out
 
 
@@ -154,8 +152,8 @@ class SoftDataConsistency(DataConsistency):
     freezes it. ``lam`` and ``weight`` are read-only properties for logging.
     """
 
-    def __init__(self, init_lambda: float = 10.0, learnable: bool = True):
-        super().__init__()
+    def __init__(self, init_lambda: float = 10.0, learnable: bool = True, operator: MaskedFourier | None = None):
+        super().__init__(operator)
         if not (init_lambda > 0) or not math.isfinite(init_lambda):
             raise UsageError(f"soft DC init_lambda must be a finite number > 0, got {init_lambda!r}")
         rho = torch.tensor(float(init_lambda))
@@ -175,10 +173,10 @@ class SoftDataConsistency(DataConsistency):
         return soft_dc_kspace(k_pred, k_meas, mask, self.weight.to(mask.dtype))
 
 
-def make_dc(kind: str, init_lambda: float = 10.0) -> DataConsistency:
-    """``"hard"`` -> ``HardDataConsistency()``; ``"soft"`` -> ``SoftDataConsistency(init_lambda)``."""
+def make_dc(kind: str, init_lambda: float = 10.0, operator: MaskedFourier | None = None) -> DataConsistency:
+    """``"hard"`` -> ``HardDataConsistency(operator)``; ``"soft"`` -> ``SoftDataConsistency(init_lambda)``."""
     if kind == "hard":
-        return HardDataConsistency()
+        return HardDataConsistency(operator)
     if kind == "soft":
-        return SoftDataConsistency(init_lambda)
+        return SoftDataConsistency(init_lambda, operator=operator)
     raise UsageError(f"unknown data-consistency kind {kind!r}; choose 'hard' or 'soft'")

@@ -1,8 +1,10 @@
 """Datasets of simulated k-space made from magnitude images (the built-in MNI152 slices or the
 user's images/volumes).
 
-Each item: magnitude ``(1, H, W)`` in [0, 1] -> smooth random phase -> (coil maps) -> k-space
--> mask -> zero-filled (``simulate.simulate_sample``). Keys (``C`` coils, 1 for single-coil):
+Each item: magnitude ``(1, H, W)`` in [0, 1] -> smooth random phase -> the masked (multi-coil)
+Fourier operator of core, :class:`recon.physics.MaskedFourier`, with this sample's mask and coil
+maps (its :class:`~recon.physics.FourierParams`) -> its zero-filled pseudo-inverse
+(``simulate.simulate_sample``). Keys (``C`` coils, 1 for single-coil):
 
 - ``input``: zero-filled magnitude ``(1, H, W)`` (RSS of the coil images for multi-coil), the
   classical baseline and what ``samples/*.png`` show;
@@ -30,10 +32,9 @@ from torch.utils.data import Dataset
 
 from recon.data.patches import area_weights, random_flips, sample_generator, weighted_choice
 from recon.errors import DataError, UsageError
-from recon_kspace.coils import simulate_coil_maps
-from recon_kspace.fft import to_channels
+from recon.physics import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
 from recon_kspace.masks import make_mask
-from recon_kspace.simulate import simulate_sample, zero_filled_rss
+from recon_kspace.simulate import FOURIER, simulate_sample
 
 EVAL_SEED = 0  # evaluation inputs do not depend on the run's seed
 _SEED_RANGE = 2**31 - 1
@@ -82,6 +83,14 @@ class Simulation:
                              f"{self.center_fraction} samples nothing on {shape[0]}x{shape[1]} k-space")
         return mask
 
+    def sample_mask(self, shape: tuple[int, int], generator: torch.Generator | None) -> Tensor:
+        """:meth:`mask` with a seed drawn from ``generator`` (the operator's ``mask_sampler``)."""
+        return self.mask(shape, _seed(generator))
+
+    def operator(self) -> MaskedFourier:
+        """The forward operator: masks of this simulation, ``coils`` simulated coil maps."""
+        return MaskedFourier(mask_sampler=self.sample_mask, coils=self.coils)
+
     def item(self, magnitude: Tensor, mask_seed: int, seed: int, full: bool = False) -> dict[str, Tensor]:
         """One sample from a magnitude image ``(1, H, W)`` (keys: module docstring)."""
         h, w = magnitude.shape[-2:]
@@ -90,7 +99,7 @@ class Simulation:
         with one_thread():
             s = simulate_sample(magnitude[0], mask, maps=maps, seed=seed, max_phase=self.max_phase,
                                 phase_cutoff=self.phase_cutoff, noise_std=self.noise_std)
-            zf_mag = zero_filled_rss(s.masked_kspace) if maps is not None else s.zero_filled.abs()
+            zf_mag = FOURIER.zero_filled_magnitude(s.masked_kspace, FourierParams(s.mask, s.maps))
         item = {
             "input": zf_mag.unsqueeze(0).float(),
             "target": magnitude,
@@ -105,7 +114,7 @@ class Simulation:
         return item
 
 
-def _seed(rng: torch.Generator) -> int:
+def _seed(rng: torch.Generator | None) -> int:
     return int(torch.randint(0, _SEED_RANGE, (1,), generator=rng))
 
 

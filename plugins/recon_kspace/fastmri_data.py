@@ -27,12 +27,11 @@ from torch.utils.data import Dataset
 from recon.data.patches import sample_generator, weighted_choice
 from recon.data.split_plan import plan_splits
 from recon.errors import DataError
+from recon.physics import FourierParams, to_channels
 from recon_kspace.calibration import estimate_maps
-from recon_kspace.coils import coil_combine_rss, sense_combine
 from recon_kspace.data import Simulation, one_thread
 from recon_kspace.fastmri_io import fastmri_info, read_fastmri_slice
-from recon_kspace.fft import ifft2c, to_channels
-from recon_kspace.masks import apply_mask
+from recon_kspace.simulate import FOURIER
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
 TARGET_KEYS = ("reconstruction_rss", "reconstruction_esc")
@@ -129,14 +128,11 @@ def measured_item(kspace: Tensor, mask: Tensor, crop: tuple[int, int], full: boo
     ``input`` (zero-filled magnitude cropped to ``crop``), ``zero_filled``, ``kspace`` (masked),
     ``mask``, ``maps`` (estimated, multi-coil) and, with ``full``, ``kspace_full``."""
     with one_thread():
-        masked = apply_mask(kspace, mask)
-        coil_images = ifft2c(masked)
-        if kspace.shape[0] > 1:
-            maps = estimate_maps(masked, mask)
-            zf, zf_mag = sense_combine(coil_images, maps), coil_combine_rss(coil_images)
-        else:
-            maps, zf = None, coil_images[0]
-            zf_mag = zf.abs()
+        masked = FOURIER.mask_kspace(kspace, FourierParams(mask))
+        params = FourierParams(mask, estimate_maps(masked, mask) if kspace.shape[0] > 1 else None)
+        maps = params.maps
+        zf = FOURIER.pseudo_inverse(masked, params)
+        zf_mag = FOURIER.zero_filled_magnitude(masked, params)
     item = {
         "input": center_crop(zf_mag, crop)[None].float().contiguous(),
         "zero_filled": to_channels(zf, dim=0).float(),

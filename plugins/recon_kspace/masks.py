@@ -1,6 +1,9 @@
-"""Undersampling masks for k-space (fastMRI conventions), plus mask validation.
+"""Undersampling masks for k-space (fastMRI conventions): the mask policy of ``mri_kspace``.
 
-Layout: k-space ``(..., H, W)`` with the DC at ``(H // 2, W // 2)`` (see ``fft.py``). Cartesian
+The sampling itself (``apply_mask``, ``validate_mask``, the masked Fourier operator) is core's
+:mod:`recon.physics.fourier`; the two functions are re-exported here.
+
+Layout: k-space ``(..., H, W)`` with the DC at ``(H // 2, W // 2)`` (:mod:`recon.physics.fft`). Cartesian
 masks sample whole phase-encode **columns** (the last dim, W, as in fastMRI) and are returned
 as ``(1, W)`` bool tensors that broadcast over rows; 2D masks are ``(H, W)``.
 
@@ -42,6 +45,7 @@ import torch
 from torch import Tensor
 
 from recon.errors import UsageError
+from recon.physics import apply_mask, validate_mask
 
 __all__ = [
     "MASK_KINDS",
@@ -233,39 +237,3 @@ def achieved_acceleration(mask: Tensor) -> float:
     if n == 0:
         raise UsageError("mask samples nothing (all zeros)")
     return m.numel() / n
-
-
-def validate_mask(mask: Tensor, kspace_shape: Sequence[int], name: str = "mask") -> Tensor:
-    """Check that ``mask`` fits k-space of shape ``(..., H, W)`` and samples something.
-
-    The mask's last two dims must be ``(H or 1, W)`` (a ``(W,)`` vector is a column mask) and its
-    leading dims must broadcast. A width or height that differs — typically an odd/even
-    mismatch such as a 369-column mask on 368-column k-space — moves the k-space centre, so it is
-    a ``UsageError``, never a silent crop. Returns the mask as given.
-    """
-    if not isinstance(mask, Tensor):
-        raise UsageError(f"{name} must be a torch tensor, got {type(mask).__name__}")
-    h, w = _shape2d(kspace_shape)
-    mh, mw = (1, mask.shape[-1]) if mask.ndim == 1 else (mask.shape[-2], mask.shape[-1])
-    if mw != w or mh not in (1, h):
-        hint = " (odd/even mismatch)" if (mw % 2 != w % 2) or (mh not in (1, h) and mh % 2 != h % 2) else ""
-        raise UsageError(
-            f"{name} shape {tuple(mask.shape)} does not match k-space (H, W) = ({h}, {w}){hint}; "
-            f"make the mask for this k-space size"
-        )
-    if mask.ndim > 2:
-        lead_k = tuple(kspace_shape)[:-2]
-        try:
-            torch.broadcast_shapes(tuple(mask.shape[:-2]), lead_k)
-        except RuntimeError:
-            raise UsageError(f"{name} shape {tuple(mask.shape)} does not broadcast over k-space {tuple(kspace_shape)}") from None
-    if not bool((mask != 0).any()):
-        raise UsageError(f"{name} samples nothing (all zeros)")
-    return mask
-
-
-def apply_mask(kspace: Tensor, mask: Tensor) -> Tensor:
-    """Zero the unsampled locations: ``kspace * mask`` after ``validate_mask``."""
-    validate_mask(mask, kspace.shape)
-    m = mask.reshape(1, -1) if mask.ndim == 1 else mask
-    return kspace * m.to(kspace.real.dtype if torch.is_complex(kspace) else kspace.dtype)

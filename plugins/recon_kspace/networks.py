@@ -4,13 +4,17 @@ Common signature (both generators)::
 
     forward(zero_filled, kspace, mask, maps=None) -> (N, 2, H, W) real (real, imag channels)
 
-    zero_filled: (N, 2, H, W) real — the zero-filled complex image (``fft.to_channels``);
-                 multi-coil: the SENSE-combined one.
+    zero_filled: (N, 2, H, W) real — the zero-filled complex image (``to_channels`` of the
+                 operator's pseudo-inverse); multi-coil: the SENSE-combined one.
     kspace:      measured (masked) k-space: complex (N, C, H, W); single-coil also complex
                  (N, H, W) or real (N, 2, H, W).
     mask:        (N|1, 1, H|1, W) (or (1, W) / (H, W)), nonzero = sampled.
     maps:        complex (N|1, C, H, W) coil maps, normalised sum_c |S_c|^2 = 1; None for
                  single-coil (and, for ``MonaiVarNet``, "estimate them").
+
+``mask`` and ``maps`` are the parameters (:class:`recon.physics.FourierParams`) of the forward
+operator :class:`recon.physics.MaskedFourier` that made ``kspace``; the networks apply that
+operator (data consistency, the final SENSE combination) rather than FFTs of their own.
 
 ``CascadeNet`` (default generator): ``cascades`` x [residual U-Net on the 2-channel image ->
 data-consistency layer], in the spirit of D5C5 (Schlemper et al. 2018) and DAGAN/RefineGAN
@@ -33,9 +37,9 @@ from torch import Tensor, nn
 
 from recon.errors import UsageError
 
-from .coils import sense_combine
+from recon.physics import FourierParams, MaskedFourier, to_channels, to_complex
+
 from .consistency import as_coil_kspace, as_mask, make_dc
-from .fft import ifft2c, to_channels, to_complex
 
 __all__ = ["UNet", "CascadeNet", "MonaiVarNet", "magnitude", "build_generator"]
 
@@ -123,6 +127,7 @@ class CascadeNet(nn.Module):
         dc: ``"hard"`` (replacement) or ``"soft"`` (learned ``lam``, one per cascade).
         init_lambda: starting ``lam`` of soft DC.
         share_weights: one U-Net reused by every cascade (fewer parameters, same compute).
+        operator: the forward operator of the DC layers (default ``MaskedFourier()``).
     """
 
     def __init__(
@@ -134,6 +139,7 @@ class CascadeNet(nn.Module):
         dc: str = "hard",
         init_lambda: float = 10.0,
         share_weights: bool = False,
+        operator: MaskedFourier | None = None,
     ):
         super().__init__()
         if cascades < 1:
@@ -146,17 +152,17 @@ class CascadeNet(nn.Module):
             self.blocks = nn.ModuleList([shared] * cascades)
         else:
             self.blocks = nn.ModuleList([block() for _ in range(cascades)])
-        self.dcs = nn.ModuleList([make_dc(dc, init_lambda) for _ in range(cascades)])
+        self.dcs = nn.ModuleList([make_dc(dc, init_lambda, operator) for _ in range(cascades)])
 
     def forward(self, zero_filled: Tensor, kspace: Tensor, mask: Tensor, maps: Tensor | None = None) -> Tensor:
         k = as_coil_kspace(kspace)
         if zero_filled.ndim != 4 or zero_filled.shape[1] != 2 or tuple(zero_filled.shape[-2:]) != tuple(k.shape[-2:]):
             raise UsageError(f"zero_filled must be (N, 2, H, W) matching k-space {tuple(k.shape)}, got {tuple(zero_filled.shape)}")
-        m = as_mask(mask, tuple(k.shape)).to(k.device)
+        params = FourierParams(as_mask(mask, tuple(k.shape)).to(k.device), maps)
         x = zero_filled
         for block, dc in zip(self.blocks, self.dcs):
             x = block(x)
-            x = to_channels(dc(to_complex(x.float(), dim=1), k, m, maps), dim=1)
+            x = to_channels(dc(to_complex(x.float(), dim=1), k, params), dim=1)
         return x
 
     @staticmethod
@@ -248,7 +254,9 @@ class MonaiVarNet(nn.Module):
         k_pred = k_ri.clone()
         for cascade in self.model.cascades:
             k_pred = cascade(k_pred, k_ri, m_b, sens_ri)
-        image = sense_combine(ifft2c(torch.view_as_complex(k_pred.contiguous())), torch.view_as_complex(sens_ri))
+        # S^H F^H of the final k-space: the masked Fourier operator's SENSE combination
+        k_final, sens = torch.view_as_complex(k_pred.contiguous()), torch.view_as_complex(sens_ri)
+        image = MaskedFourier.from_kspace(k_final, sens)
         return to_channels(image, dim=1)
 
 

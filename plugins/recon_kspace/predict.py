@@ -31,9 +31,8 @@ from recon.errors import DataError, UsageError
 from recon.evaluation import iterate_batches
 from recon_kspace.data import Simulation
 from recon_kspace.fastmri_data import HDF5_SUFFIXES, center_crop, measured_item
-from recon_kspace.coils import coil_combine_rss
-from recon_kspace.fft import ifft2c
-from recon_kspace.masks import apply_mask, validate_mask
+from recon.physics import FourierParams, coil_combine_rss, validate_mask
+from recon_kspace.simulate import FOURIER
 
 
 @torch.no_grad()
@@ -83,7 +82,9 @@ def predict_fastmri(task: Any, cfg: Any, generator: nn.Module, path: Path, outpu
     if target is not None and float(target.max()) > 0:
         scale = float(target.max())  # as in training: the reference volume's maximum
     else:
-        scale = float(coil_combine_rss(ifft2c(apply_mask(kspace, mask))).max())  # the zero-filled maximum
+        # the zero-filled maximum: the root-sum-of-squares of the coil images (no maps needed)
+        coil_images = FOURIER.coil_images(FOURIER.mask_kspace(kspace, FourierParams(mask)))
+        scale = float(coil_combine_rss(coil_images).max())
     if not scale > 0:
         raise DataError(f"{path}: the undersampled k-space is all zeros")
     items = [measured_item(k / scale, mask, crop) for k in kspace]

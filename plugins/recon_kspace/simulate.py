@@ -1,8 +1,10 @@
 """Retrospective k-space simulation from magnitude images.
 
-Pipeline: magnitude ``(..., H, W)`` -> complex image with a smooth random phase -> (coil images
-via simulated maps) -> k-space ``(..., C, H, W)`` (C = 1 for single-coil) -> undersampled
-k-space -> zero-filled reconstruction.
+Pipeline: magnitude ``(..., H, W)`` -> complex image with a smooth random phase -> the masked
+(multi-coil) Fourier operator of core (:class:`recon.physics.MaskedFourier`: coil images via
+the maps, k-space ``(..., C, H, W)``, C = 1 for single-coil, undersampling) -> its
+pseudo-inverse, the zero-filled reconstruction. This module owns what is the task's policy:
+the random phase and the measurement noise.
 
 Why the phase: a magnitude image is real and non-negative, so its k-space is Hermitian
 symmetric (``k(-u) = conj(k(u))``) — half of k-space is redundant. A network trained on such
@@ -24,20 +26,18 @@ from torch import Tensor
 
 from recon.errors import UsageError
 
-from .coils import coil_combine_rss, sense_combine, sense_expand
-from .fft import check_complex, fft2c, ifft2c
-from .masks import apply_mask
+from recon.physics import IMAGE_DIMS, FourierParams, MaskedFourier, check_complex, ifftc
 
 __all__ = [
     "smooth_random_phase",
     "add_smooth_phase",
-    "image_to_kspace",
     "add_kspace_noise",
-    "zero_filled",
-    "zero_filled_rss",
     "KspaceSample",
     "simulate_sample",
 ]
+
+#: the forward operator (stateless; its parameters are the mask and the coil maps)
+FOURIER = MaskedFourier()
 
 
 def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator | None:
@@ -75,7 +75,7 @@ def smooth_random_phase(
     k = torch.zeros(lead + (h, w), dtype=torch.complex128)
     r0, c0 = h // 2 - kh // 2, w // 2 - kw // 2
     k[..., r0 : r0 + kh, c0 : c0 + kw] = torch.complex(coef[..., 0], coef[..., 1])
-    field = ifft2c(k).real
+    field = ifftc(k, IMAGE_DIMS).real
     peak = field.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
     return (field / peak * float(max_phase)).to(torch.float32)
 
@@ -96,17 +96,6 @@ def add_smooth_phase(
     return torch.polar(mag.abs(), phase.to(mag.device))
 
 
-def image_to_kspace(image: Tensor, maps: Tensor | None = None) -> Tensor:
-    """Fully sampled k-space ``(..., C, H, W)`` of a complex image ``(..., H, W)``.
-
-    Single-coil (``maps=None``): ``C = 1``. Multi-coil: ``fft2c(sense_expand(image, maps))`` with
-    maps ``(..., C, H, W)``.
-    """
-    check_complex(image, "image")
-    coil_images = image.unsqueeze(-3) if maps is None else sense_expand(image, maps)
-    return fft2c(coil_images)
-
-
 def add_kspace_noise(
     kspace: Tensor, std: float, *, seed: int | None = None, generator: torch.Generator | None = None
 ) -> Tensor:
@@ -119,31 +108,6 @@ def add_kspace_noise(
     gen = _generator(seed, generator)
     noise = torch.randn(kspace.shape + (2,), generator=gen, dtype=kspace.real.dtype).to(kspace.device)
     return kspace + std * torch.complex(noise[..., 0], noise[..., 1])
-
-
-def zero_filled(masked_kspace: Tensor, maps: Tensor | None = None) -> Tensor:
-    """Complex zero-filled image ``(..., H, W)`` from coil k-space ``(..., C, H, W)``.
-
-    Single-coil (``C == 1``, ``maps=None``): ``ifft2c``. Multi-coil: SENSE combination with the
-    maps (``sum_c conj(S_c) ifft2c(k_c)``). Multi-coil without maps has no complex combination;
-    use ``zero_filled_rss``.
-    """
-    check_complex(masked_kspace, "k-space", min_dim=3)
-    coil_images = ifft2c(masked_kspace)
-    if maps is not None:
-        return sense_combine(coil_images, maps)
-    if masked_kspace.shape[-3] != 1:
-        raise UsageError(
-            f"multi-coil k-space {tuple(masked_kspace.shape)} needs coil maps for a complex zero-filled image; "
-            f"use zero_filled_rss for the magnitude"
-        )
-    return coil_images.squeeze(-3)
-
-
-def zero_filled_rss(masked_kspace: Tensor) -> Tensor:
-    """Magnitude zero-filled image ``(..., H, W)``: RSS of the coil images of ``(..., C, H, W)`` k-space."""
-    check_complex(masked_kspace, "k-space", min_dim=3)
-    return coil_combine_rss(ifft2c(masked_kspace))
 
 
 @dataclass
@@ -191,15 +155,16 @@ def simulate_sample(
         image = magnitude.to(torch.float32).abs().to(torch.complex64)
     if maps is not None:
         maps = maps.to(device=image.device)
-    kspace = image_to_kspace(image, maps)
-    masked = apply_mask(kspace, mask.to(device=kspace.device))
+    params = FourierParams(mask.to(device=image.device), maps)
+    kspace = FOURIER.to_kspace(image, maps)
+    masked = FOURIER.mask_kspace(kspace, params)
     if noise_std > 0:
-        masked = apply_mask(add_kspace_noise(masked, noise_std, generator=gen), mask.to(device=kspace.device))
+        masked = FOURIER.mask_kspace(add_kspace_noise(masked, noise_std, generator=gen), params)
     return KspaceSample(
         image=image,
         kspace=kspace,
         masked_kspace=masked,
         mask=mask,
         maps=maps,
-        zero_filled=zero_filled(masked, maps),
+        zero_filled=FOURIER.pseudo_inverse(masked, params),
     )

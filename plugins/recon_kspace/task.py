@@ -26,21 +26,19 @@ from recon_kspace.data import Simulation
 
 
 def kspace_l1(output: Tensor, batch: dict[str, Tensor]) -> Tensor:
-    """Mean ``|fft2c(S x) - k_full|`` over samples, coils and k-space locations.
+    """Mean ``|F S x - k_full|`` over samples, coils and k-space locations (``F S``: the unmasked
+    forward operator, :meth:`recon.physics.MaskedFourier.to_kspace`).
 
     ``output``: the generator's complex image ``(N, 2, H, W)``; ``batch["kspace_full"]``: the
     fully sampled coil k-space ``(N, C, H, W)``; ``batch["maps"]`` (multi-coil) ``(N, C, H, W)``.
     The FFT is orthonormal, so the term has the image's scale.
     """
-    from recon_kspace.coils import sense_expand
-    from recon_kspace.fft import fft2c, to_complex
+    from recon.physics import MaskedFourier, to_complex
 
     if "kspace_full" not in batch:
         raise KeyError("loss.kspace needs the fully sampled k-space (batch key 'kspace_full')")
     x = to_complex(output.float(), dim=1)
-    maps = batch.get("maps")
-    coil_images = x.unsqueeze(1) if maps is None else sense_expand(x, maps)
-    return (fft2c(coil_images) - batch["kspace_full"]).abs().mean()
+    return (MaskedFourier.to_kspace(x, batch.get("maps")) - batch["kspace_full"]).abs().mean()
 
 
 class KspaceReconstructionTask(Task):

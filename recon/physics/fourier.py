@@ -131,10 +131,12 @@ class MaskedFourier(LinearOperator):
 
     # -- the unmasked halves ------------------------------------------------------------------
     @staticmethod
-    def to_kspace(x: Tensor, params: FourierParams | None = None) -> Tensor:
-        """``F S x``: complex image ``(..., H, W)`` -> full coil k-space ``(..., C, H, W)`` (``C = 1`` without maps)."""
+    def to_kspace(x: Tensor, maps: Tensor | None = None) -> Tensor:
+        """``F S x``: complex image ``(..., H, W)`` -> full coil k-space ``(..., C, H, W)``.
+
+        ``maps``: complex ``(..., C, H, W)`` (``params.maps``); ``None``: single-coil, ``C = 1``.
+        """
         check_complex(x, "image")
-        maps = None if params is None else params.maps
         coil_images = x.unsqueeze(-3) if maps is None else sense_expand(x, maps)
         return fftc(coil_images, IMAGE_DIMS)
 
@@ -145,14 +147,13 @@ class MaskedFourier(LinearOperator):
         return ifftc(kspace, IMAGE_DIMS)
 
     @classmethod
-    def from_kspace(cls, kspace: Tensor, params: FourierParams | None = None) -> Tensor:
+    def from_kspace(cls, kspace: Tensor, maps: Tensor | None = None) -> Tensor:
         """``S^H F^H k``: coil k-space ``(..., C, H, W)`` -> complex image ``(..., H, W)``.
 
-        Single-coil (``C == 1``, no maps): the inverse FFT. Multi-coil needs the maps (use
-        :meth:`zero_filled_magnitude` for a magnitude without them).
+        Single-coil (``C == 1``, ``maps=None``): the inverse FFT. Multi-coil needs the maps
+        ``(..., C, H, W)`` (use :meth:`zero_filled_magnitude` for a magnitude without them).
         """
         coil_images = cls.coil_images(kspace)
-        maps = None if params is None else params.maps
         if maps is not None:
             return sense_combine(coil_images, maps)
         if kspace.shape[-3] != 1:
@@ -170,11 +171,11 @@ class MaskedFourier(LinearOperator):
     # -- the contract -------------------------------------------------------------------------
     def forward(self, x: Tensor, params: FourierParams) -> Tensor:
         """``M F S x``: complex image ``(..., H, W)`` -> masked coil k-space ``(..., C, H, W)``."""
-        return self.mask_kspace(self.to_kspace(x, params), params)
+        return self.mask_kspace(self.to_kspace(x, params.maps), params)
 
     def adjoint(self, y: Tensor, params: FourierParams) -> Tensor:
         """``S^H F^H M y``: coil k-space ``(..., C, H, W)`` -> complex image ``(..., H, W)``."""
-        return self.from_kspace(self.mask_kspace(y, params), params)
+        return self.from_kspace(self.mask_kspace(y, params), params.maps)
 
     def pseudo_inverse(self, y: Tensor, params: FourierParams) -> Tensor:
         """The zero-filled reconstruction ``A^H y``: coil k-space ``(..., C, H, W)`` -> complex ``(..., H, W)``."""

@@ -11,7 +11,7 @@ from recon_kspace.fastmri_io import (
     read_fastmri_slice,
     write_fastmri,
 )
-from recon_kspace.fft import ifft2c
+from recon.physics import ifft2c
 
 
 def test_single_coil_round_trip(tmp_path):

@@ -11,12 +11,11 @@ import torch
 from scipy.ndimage import convolve
 
 from recon_kspace.calibration import estimate_maps
-from recon_kspace.coils import coil_combine_rss, sense_combine, simulate_coil_maps
+from recon.physics import coil_combine_rss, fft2c, ifft2c, sense_combine, simulate_coil_maps, to_channels
 from recon_kspace.data import Simulation, SimulatedEvalDataset, SimulatedTrainDataset
 from recon_kspace.evaluate import hfen
 from recon_kspace.fastmri_data import FastMRIEvalDataset, scan_file
 from recon_kspace.fastmri_io import write_fastmri
-from recon_kspace.fft import fft2c, ifft2c, to_channels
 from recon_kspace.masks import achieved_acceleration, make_mask
 from recon_kspace.simulate import add_smooth_phase
 from recon_kspace.task import KspaceReconstructionTask, kspace_l1

@@ -2,8 +2,7 @@ import pytest
 import torch
 
 from recon.errors import UsageError
-from recon_kspace.coils import simulate_coil_maps
-from recon_kspace.fft import fft2c, to_channels, to_complex
+from recon.physics import fft2c, simulate_coil_maps, to_channels, to_complex
 from recon_kspace.masks import make_mask
 from recon_kspace.networks import CascadeNet, MonaiVarNet, build_generator, magnitude
 from recon_kspace.simulate import simulate_sample
