@@ -1,10 +1,11 @@
 """The ``mri_motion`` task: retrospective correction of rigid in-plane motion artefacts.
 
 Pairs are made on the fly: clean 2D slices (the MNI152 T1 by default, or the user's data)
-are corrupted by simulated motion between k-space lines (:mod:`recon_motion.simulate`). A
-residual U-Net (MONAI ``BasicUNet``) is trained with L1 (+ optional perceptual) and an
-adversarial loss against a (conditional) PatchGAN, the pix2pix recipe that Johnson &
-Drangova 2019 applied to motion correction. The classical baseline is the corrupted input
+are corrupted by simulated motion between k-space lines (the forward operator
+:class:`recon.physics.RigidMotion`, applied by :mod:`recon_motion.simulate`). A residual
+U-Net (MONAI ``BasicUNet``) is trained with L1 (+ optional perceptual) and an adversarial
+loss against a (conditional) PatchGAN, the pix2pix recipe that Johnson & Drangova 2019
+applied to motion correction. The classical baseline is the corrupted input
 itself; metrics follow the fastMRI convention (per volume).
 """
 
@@ -25,7 +26,7 @@ from recon_motion.simulate import MotionParams
 
 
 def motion_params(cfg: Any) -> MotionParams:
-    """The ``motion`` config section as simulation parameters (validated)."""
+    """The ``motion`` config section as the forward operator, :class:`recon.physics.RigidMotion` (validated)."""
     m = cfg.motion
     check_motion(m)
     return MotionParams(m.max_rotation, m.max_translation, m.num_events, m.fraction_corrupted,
@@ -54,6 +55,10 @@ class MotionCorrectionTask(Task):
             raise ConfigError("model.d_layers and model.d_channels must be >= 1")
 
     # -- data -----------------------------------------------------------------------------
+    def operator(self, cfg: Any) -> MotionParams:
+        """The forward operator: rigid motion between k-space rows (the ``motion`` section)."""
+        return motion_params(cfg)
+
     def image_spec(self, cfg: Any) -> ImageSpec:
         d = cfg.data
         return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
@@ -63,7 +68,7 @@ class MotionCorrectionTask(Task):
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         from recon_motion.data import MotionEvalDataset, MotionPatchDataset
 
-        params = motion_params(cfg)
+        params = self.operator(cfg)
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":
             return MotionEvalDataset(images, params)
@@ -101,7 +106,9 @@ class MotionCorrectionTask(Task):
 
     # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
-        return {"corrupted": lambda batch: batch["input"]}
+        """The operator's pseudo-inverse: the corrupted input itself."""
+        op = self.operator(cfg)
+        return {op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])}
 
     def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from recon_motion.simulate import (MotionParams, Trajectory, acquisition_order, center_rows,
-                                   corrupt_kspace, fft2c, ifft2c, sample_trajectory, simulate_motion)
+from recon.physics import RigidMotion, Trajectory, acquisition_order, center_rows, fft2c, ifft2c
+from recon_motion.simulate import MotionParams, simulate_motion
 
 
 def _image(h: int = 40, w: int = 36, seed: int = 0) -> torch.Tensor:
@@ -39,9 +39,9 @@ def test_fft_helpers_match_numpy_and_invert() -> None:
 def test_zero_events_is_the_clean_image() -> None:
     image = _image()
     params = MotionParams(max_rotation=10, max_translation=5, num_events=0, fraction_corrupted=0.7)
-    trajectory = sample_trajectory(image.shape[-2], params, torch.Generator().manual_seed(3))
+    trajectory = params.sample_trajectory(image.shape[-2], torch.Generator().manual_seed(3))
     assert not trajectory.line_pose.any()
-    assert torch.equal(corrupt_kspace(image, trajectory), fft2c(image.to(torch.complex64)))
+    assert torch.equal(RigidMotion.corrupt_kspace(image, trajectory), fft2c(image.to(torch.complex64)))
     corrupted, _ = simulate_motion(image, params, torch.Generator().manual_seed(3))
     assert torch.allclose(corrupted, image, atol=1e-6)
 
@@ -57,7 +57,7 @@ def test_zero_fraction_is_the_clean_image() -> None:
 @pytest.mark.parametrize("shift", [(3, -5), (-7, 2)])
 def test_integer_translation_is_a_circular_shift(shift: tuple[int, int]) -> None:
     image = _image()
-    k = corrupt_kspace(image, _single_pose(image.shape[-2], 0.0, *shift))
+    k = RigidMotion.corrupt_kspace(image, _single_pose(image.shape[-2], 0.0, *shift))
     assert torch.allclose(ifft2c(k).abs(), torch.roll(image, shift, dims=(-2, -1)), atol=1e-5)
 
 
@@ -66,7 +66,7 @@ def test_subpixel_translation_is_the_fourier_phase_ramp(size: tuple[int, int]) -
     h, w = size
     image = _image(h, w)
     dy, dx = 1.3, -2.6
-    k = corrupt_kspace(image, _single_pose(h, 0.0, dy, dx)).numpy()
+    k = RigidMotion.corrupt_kspace(image, _single_pose(h, 0.0, dy, dx)).numpy()
     fy = np.fft.fftshift(np.fft.fftfreq(h))[:, None]  # centred frequencies, cycles per pixel
     fx = np.fft.fftshift(np.fft.fftfreq(w))[None, :]
     expected = _numpy_kspace(image.numpy()) * np.exp(-2j * np.pi * (fy * dy + fx * dx))
@@ -75,7 +75,7 @@ def test_subpixel_translation_is_the_fourier_phase_ramp(size: tuple[int, int]) -
 
 def test_rotation_by_90_degrees_matches_rot90() -> None:
     image = _image(31, 31)
-    k = corrupt_kspace(image, _single_pose(31, 90.0, 0.0, 0.0))
+    k = RigidMotion.corrupt_kspace(image, _single_pose(31, 90.0, 0.0, 0.0))
     # kornia: positive angles turn anticlockwise as displayed, like torch.rot90(k=1)
     assert torch.allclose(ifft2c(k).abs(), torch.rot90(image, 1, dims=(-2, -1)), atol=1e-4)
 
@@ -87,7 +87,7 @@ def test_rotation_by_90_degrees_matches_rot90() -> None:
 def test_corrupted_lines_fraction_as_configured(h: int, fraction: float, center: float, ordering: str) -> None:
     params = MotionParams(num_events=3, fraction_corrupted=fraction, center_fraction=center, ordering=ordering)
     for seed in range(5):
-        trajectory = sample_trajectory(h, params, torch.Generator().manual_seed(seed))
+        trajectory = params.sample_trajectory(h, torch.Generator().manual_seed(seed))
         moved = trajectory.line_pose != 0
         assert int(moved.sum()) == round(fraction * h)
         assert not moved[center_rows(h, center)].any()  # the kept centre is in the reference pose
@@ -111,7 +111,7 @@ def test_centre_rows_and_acquisition_orders() -> None:
 
 def test_poses_within_configured_bounds() -> None:
     params = MotionParams(max_rotation=4.0, max_translation=2.5, num_events=6)
-    trajectory = sample_trajectory(64, params, torch.Generator().manual_seed(1))
+    trajectory = params.sample_trajectory(64, torch.Generator().manual_seed(1))
     assert trajectory.angles[0] == 0 and torch.all(trajectory.shifts[0] == 0)
     assert trajectory.angles.abs().max() <= 4.0 and trajectory.shifts.abs().max() <= 2.5
     assert trajectory.angles[1:].abs().max() > 0
