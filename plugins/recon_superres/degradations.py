@@ -1,116 +1,51 @@
-"""Degradations that make low-resolution inputs from high-resolution targets.
+"""Degradations of the SR tasks: ``data.degradation`` names -> core's forward operators.
 
-Functional forms on ``(N, C, H, W)`` (or ``(C, H, W)``) float tensors; ``H`` and ``W`` must
-be multiples of ``scale``. Outputs are ``(..., H/scale, W/scale)``.
+The operators live in :mod:`recon.physics.resolution` (one implementation, reused by any
+plugin); this module is the task's policy — which names exist and what they mean:
 
-- ``blur``: Gaussian blur (sigma in HR pixels) then area downsampling (mean of each
-  ``scale`` x ``scale`` block, so LR pixel centres sit where bicubic upsampling expects them).
-- ``bicubic``: antialiased bicubic downsampling (MATLAB ``imresize`` style), the standard
-  for natural-image SR benchmarks.
-- ``kspace``: k-space truncation, the usual MRI model of a lower-resolution acquisition:
-  keep the central ``1/scale`` of k-space along each axis, inverse FFT, magnitude.
+- ``blur``: Gaussian blur (``data.blur_sigma`` HR pixels) then block mean over ``scale^d``
+  blocks (:class:`recon.physics.BlurDownsample`), 2D and 3D.
+- ``bicubic``: antialiased bicubic downsampling, MATLAB ``imresize`` style, the standard of
+  natural-image SR benchmarks (:class:`recon.physics.BicubicDownsample`), 2D only.
+- ``kspace``: k-space truncation, the usual MRI model of a lower-resolution acquisition: keep
+  the central ``1/scale`` of k-space along each axis, inverse FFT, magnitude
+  (:class:`recon.physics.KspaceTruncation`), 2D and 3D.
+
+Inputs are ``(C, *spatial)`` or ``(N, C, *spatial)`` float tensors whose spatial sizes are
+multiples of ``scale``. The classical baselines are the operators' pseudo-inverses: bicubic
+(2D) / trilinear (3D) upsampling, and zero-padded k-space for ``kspace``.
 """
 
 from __future__ import annotations
 
-import math
-
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from recon.physics import BicubicDownsample, BlurDownsample, KspaceTruncation, Operator, upsample
 
-def _batched(fn):  # noqa: ANN001, ANN202 - tiny decorator: accept (C,H,W) too
-    def wrapper(images: Tensor, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if images.dim() == 3:
-            return fn(images[None], *args, **kwargs)[0]
-        return fn(images, *args, **kwargs)
-    wrapper.__doc__ = fn.__doc__
-    wrapper.__name__ = fn.__name__
-    return wrapper
+__all__ = ["DEGRADATIONS", "DEGRADATIONS_3D", "make_operator", "degrade", "bicubic_upsample"]
+
+DEGRADATIONS = ("blur", "bicubic", "kspace")
+DEGRADATIONS_3D = ("blur", "kspace")
 
 
-def gaussian_kernel1d(sigma: float, dtype: torch.dtype = torch.float32) -> Tensor:
-    """A normalised 1D Gaussian of radius ceil(3 sigma)."""
-    radius = max(1, int(math.ceil(3 * sigma)))
-    x = torch.arange(-radius, radius + 1, dtype=dtype)
-    kernel = torch.exp(-(x**2) / (2 * sigma**2))
-    return kernel / kernel.sum()
-
-
-@_batched
-def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur with reflect padding; ``sigma <= 0`` returns the input."""
-    if sigma <= 0:
-        return images
-    kernel = gaussian_kernel1d(sigma, images.dtype).to(images.device)
-    c = images.shape[1]
-    pad = kernel.numel() // 2
-    out = F.pad(images, (pad, pad, 0, 0), mode="reflect")
-    out = F.conv2d(out, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    out = F.pad(out, (0, 0, pad, pad), mode="reflect")
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-
-
-@_batched
-def blur_downsample(images: Tensor, scale: int, sigma: float = 1.0) -> Tensor:
-    """Gaussian blur then area downsampling by ``scale``."""
-    return F.avg_pool2d(gaussian_blur(images, sigma), scale)
-
-
-@_batched
-def bicubic_downsample(images: Tensor, scale: int) -> Tensor:
-    """Antialiased bicubic downsampling by ``scale`` (MATLAB imresize style)."""
-    h, w = images.shape[-2:]
-    return F.interpolate(images, size=(h // scale, w // scale), mode="bicubic", antialias=True,
-                         align_corners=False)
-
-
-@_batched
-def kspace_truncate(images: Tensor, scale: int) -> Tensor:
-    """Keep the central ``1/scale`` of the centred orthonormal 2D k-space; magnitude image.
-
-    The result is divided by ``scale`` so intensities keep their range (the orthonormal
-    inverse transform on a grid ``scale^2`` times smaller multiplies amplitudes by ``scale``).
-    """
-    h, w = images.shape[-2:]
-    kspace = torch.fft.fftshift(torch.fft.fft2(torch.fft.ifftshift(images.float(), dim=(-2, -1)), norm="ortho"),
-                                dim=(-2, -1))
-    lh, lw = h // scale, w // scale
-    top, left = h // 2 - lh // 2, w // 2 - lw // 2  # keep the DC sample at the centre
-    center = kspace[..., top:top + lh, left:left + lw]
-    low = torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(center, dim=(-2, -1)), norm="ortho"),
-                             dim=(-2, -1))
-    return (low.abs() / scale).to(images.dtype)
-
-
-@_batched
-def bicubic_upsample(images: Tensor, scale: int) -> Tensor:
-    """Bicubic upsampling by ``scale`` (the classical SR baseline)."""
-    return F.interpolate(images, scale_factor=scale, mode="bicubic", align_corners=False)
-
-
-@_batched
-def kspace_zero_pad(images: Tensor, scale: int) -> Tensor:
-    """Zero-padded k-space upsampling (sinc interpolation), the MRI scanner's baseline."""
-    h, w = images.shape[-2:]
-    kspace = torch.fft.fftshift(torch.fft.fft2(torch.fft.ifftshift(images.float(), dim=(-2, -1)), norm="ortho"),
-                                dim=(-2, -1))
-    H, W = h * scale, w * scale
-    top, left = H // 2 - h // 2, W // 2 - w // 2
-    padded = torch.zeros(*images.shape[:-2], H, W, dtype=kspace.dtype, device=images.device)
-    padded[..., top:top + h, left:left + w] = kspace
-    high = torch.fft.fftshift(torch.fft.ifft2(torch.fft.ifftshift(padded, dim=(-2, -1)), norm="ortho"),
-                              dim=(-2, -1))
-    return (high.abs() * scale).to(images.dtype)
+def make_operator(kind: str, scale: int, sigma: float = 1.0, spatial_dims: int = 2) -> Operator:
+    """The forward operator of degradation ``kind`` (``blur``, ``bicubic``, ``kspace``) in 2D or 3D."""
+    if spatial_dims == 3 and kind not in DEGRADATIONS_3D:
+        raise ValueError(f"unknown 3D degradation '{kind}' (valid: {', '.join(DEGRADATIONS_3D)})")
+    if kind == "blur":
+        return BlurDownsample(scale, sigma, spatial_dims)
+    if kind == "bicubic":
+        return BicubicDownsample(scale)
+    if kind == "kspace":
+        return KspaceTruncation(scale, spatial_dims)
+    raise ValueError(f"unknown degradation '{kind}'")
 
 
 def degrade(images: Tensor, kind: str, scale: int, sigma: float = 1.0) -> Tensor:
-    """Dispatch to a degradation by name (``blur``, ``bicubic`` or ``kspace``)."""
-    if kind == "blur":
-        return blur_downsample(images, scale, sigma)
-    if kind == "bicubic":
-        return bicubic_downsample(images, scale)
-    if kind == "kspace":
-        return kspace_truncate(images, scale)
-    raise ValueError(f"unknown degradation '{kind}'")
+    """HR ``(N?, C, H, W)`` -> LR ``(N?, C, H/scale, W/scale)`` by degradation ``kind``."""
+    return make_operator(kind, scale, sigma)(images)
+
+
+def bicubic_upsample(images: Tensor, scale: int) -> Tensor:
+    """Bicubic upsampling by ``scale`` (the classical 2D SR baseline): ``(N?, C, h, w)`` -> ``(N?, C, h s, w s)``."""
+    return upsample(images, scale, 2)

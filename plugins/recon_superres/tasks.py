@@ -1,7 +1,8 @@
 """The super-resolution tasks: ``mri_superres`` (1-channel MRI) and ``srgan`` (RGB photos).
 
 Both train an SRResNet generator against the SRGAN discriminator on HR patches whose LR
-inputs are made on the fly by the configured degradation, and compare with bicubic
+inputs are made on the fly by the configured degradation (a forward operator of
+:mod:`recon.physics`, :mod:`recon_superres.degradations`), and compare with bicubic
 upsampling. ``mri_superres`` scores volumes in the fastMRI convention; ``srgan`` scores
 the Y channel with a ``scale``-pixel border crop (the SR literature's convention).
 """
@@ -21,6 +22,7 @@ from recon.data.images2d import ImageSpec, load_split_images
 from recon.data.options import augment_spec, image_spec
 from recon.data.patches import RandomPatchDataset, sample_generator
 from recon.errors import ConfigError, DataError
+from recon.physics import Operator, upsample
 from recon.task import Task
 from recon_superres import degradations
 from recon_superres.config import SRDataConfig, SRGANDataConfig, SRModelConfig
@@ -80,11 +82,17 @@ class SuperResolutionTask(Task):
     def image_spec(self, cfg: Any) -> ImageSpec:
         return image_spec(cfg, channels=self.channels, multiple=cfg.data.scale)
 
-    def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
+    def operator(self, cfg: Any) -> Operator:
+        """The forward operator of ``data.degradation`` (2D or 3D, ``model.spatial_dims``)."""
         d = cfg.data
+        return degradations.make_operator(d.degradation, d.scale, d.blur_sigma, cfg.model.spatial_dims)
+
+    def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
+        """``(hr (C, *spatial), rng) -> {"input": A(hr) (+ noise), "target": hr}``, 2D or 3D."""
+        d, op = cfg.data, self.operator(cfg)
 
         def pair(hr: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
-            lr = degradations.degrade(hr, d.degradation, d.scale, d.blur_sigma)
+            lr = op(hr)
             if d.noise_std > 0:
                 lr = lr + d.noise_std * torch.randn(lr.shape, generator=rng)
             return {"input": lr.contiguous(), "target": hr}
@@ -132,14 +140,15 @@ class SuperResolutionTask(Task):
 
     # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
-        scale = cfg.data.scale
+        """Bicubic (2D) / trilinear (3D) upsampling first, then, for 2D ``kspace`` data, the
+        operator's own pseudo-inverse (zero-padded k-space)."""
+        scale, dims = cfg.data.scale, cfg.model.spatial_dims
         if self.is_3d(cfg):
-            from recon_superres.degradations3d import trilinear_upsample
-
-            return {"trilinear": lambda batch: trilinear_upsample(batch["input"], scale)}
-        out = {"bicubic": lambda batch: degradations.bicubic_upsample(batch["input"], scale)}
-        if cfg.data.degradation == "kspace":
-            out["zero-padded k-space"] = lambda batch: degradations.kspace_zero_pad(batch["input"], scale)
+            return {"trilinear": lambda batch: upsample(batch["input"], scale, dims)}
+        out = {"bicubic": lambda batch: upsample(batch["input"], scale, dims)}
+        op = self.operator(cfg)
+        if op.baseline_name not in out:
+            out[op.baseline_name] = lambda batch: op.pseudo_inverse(batch["input"])
         return out
 
     def eval_scale(self, cfg: Any) -> int:

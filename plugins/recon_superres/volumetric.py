@@ -21,7 +21,7 @@ from recon.data.options import augment_spec, image_spec
 from recon.data.patches import RandomPatchDataset, sample_generator
 from recon.data.volumes3d import load_split_volumes
 from recon.errors import ConfigError, DataError
-from recon_superres import degradations3d
+from recon_superres.degradations import DEGRADATIONS_3D
 
 
 def validate_3d(cfg: Any, channels: int) -> None:
@@ -33,20 +33,9 @@ def validate_3d(cfg: Any, channels: int) -> None:
     if cfg.loss.perceptual > 0:
         raise ConfigError("loss.perceptual (ST-LPIPS, a 2D image network) is not defined for "
                           "model.spatial_dims=3; leave it at 0 or train slice-wise (spatial_dims=2)")
-    if d.degradation not in degradations3d.DEGRADATIONS_3D:
+    if d.degradation not in DEGRADATIONS_3D:
         raise ConfigError(f"data.degradation={d.degradation} has no 3D form; use "
-                          f"{' or '.join(degradations3d.DEGRADATIONS_3D)} with model.spatial_dims=3")
-
-
-def make_pair_3d(cfg: Any):  # noqa: ANN201 - a closure used by the datasets
-    d = cfg.data
-
-    def pair(hr: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
-        lr = degradations3d.degrade3d(hr, d.degradation, d.scale, d.blur_sigma)
-        if d.noise_std > 0:
-            lr = lr + d.noise_std * torch.randn(lr.shape, generator=rng)
-        return {"input": lr.contiguous(), "target": hr}
-    return pair
+                          f"{' or '.join(DEGRADATIONS_3D)} with model.spatial_dims=3")
 
 
 class EvalVolumes(Dataset):
@@ -76,7 +65,7 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
     spec = image_spec(cfg, channels=task.channels, multiple=cfg.data.scale)
     volumes = load_split_volumes(spec, split)
     if split != "train":
-        return EvalVolumes(volumes, make_pair_3d(cfg), cfg.data.eval_crop, cfg.data.scale)
+        return EvalVolumes(volumes, task.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
     size = cfg.data.patch_size
     small = [a.shape[1:] for _, a in volumes if min(a.shape[1:]) < size]
     if small:
@@ -84,7 +73,7 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
                         f"one {size}^3 patch; lower data.patch_size")
     from recon.data.augmentation import build_augmentation
 
-    return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, make_pair_3d(cfg),
+    return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, task.make_pair(cfg),
                               augment=cfg.data.augment, augment_fn=build_augmentation(augment_spec(cfg)))
 
 
