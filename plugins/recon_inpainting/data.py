@@ -21,8 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from recon.data.patches import area_weights, random_crop, random_dihedral, sample_generator, weighted_choice
-from recon_inpainting.fill import apply_mask
-from recon_inpainting.masks import MaskConfig, make_mask
+from recon_inpainting.masks import MaskConfig, operator
 
 EVAL_SEED = 0  # evaluation holes do not depend on the run's seed
 MAX_TRIES = 10  # crops tried per item before a flat patch is accepted
@@ -31,11 +30,14 @@ Sample = Callable[[Tensor, torch.Generator], dict[str, Tensor]]
 
 
 def make_sample(mask_cfg: MaskConfig) -> Sample:
-    """``(patch (C, P, P), rng) -> {"input", "mask", "target"}`` with a mask of ``mask_cfg``."""
+    """``(patch (C, P, P), rng) -> {"input", "mask", "target"}`` with a hole of ``mask_cfg``:
+    the forward operator (:func:`recon_inpainting.masks.operator`) hides it, its pseudo-inverse
+    fills it with ``mask_cfg.fill``: ``input = A^+ A patch``."""
+    op = operator(mask_cfg)
 
     def sample(patch: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
-        mask = make_mask(mask_cfg, patch.shape[-2], patch.shape[-1], rng)
-        return {"input": apply_mask(patch, mask, mask_cfg.fill), "mask": mask, "target": patch}
+        params = op.sample(patch.shape, rng)
+        return {"input": op.pseudo_inverse(op(patch, params), params), "mask": params.mask, "target": patch}
     return sample
 
 

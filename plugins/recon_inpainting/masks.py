@@ -9,6 +9,9 @@ so one seed gives one mask.
 - ``brush``: free-form strokes, polylines of random angles and lengths drawn with a round brush,
   in the spirit of DeepFill v2's training masks (Yu et al. 2019).
 - ``mixed``: rectangles or brush strokes, with equal probability per sample.
+
+These are the task's mask policy; :func:`operator` hands them to core's inpainting operator
+(:class:`recon.physics.Inpainting`), which hides the hole and fills it (``fill``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor
+
+from recon.physics import Inpainting
 
 MaskKind = Literal["center", "rectangles", "brush", "mixed"]
 
@@ -117,3 +122,11 @@ def make_mask(cfg: MaskConfig, h: int, w: int, rng: torch.Generator) -> Tensor:
     if kind == "brush":
         return brush_mask(h, w, rng, cfg.strokes, cfg.max_vertices, cfg.brush_width)
     raise ValueError(f"unknown mask kind '{kind}'")
+
+
+def operator(cfg: MaskConfig) -> Inpainting:
+    """The forward operator of ``cfg``: holes from :func:`make_mask`, filled by ``cfg.fill``."""
+
+    def sampler(shape: tuple[int, int], rng: torch.Generator | None) -> Tensor:
+        return make_mask(cfg, shape[0], shape[1], rng)
+    return Inpainting(cfg.fill, mask_sampler=sampler)

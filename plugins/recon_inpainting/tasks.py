@@ -19,9 +19,9 @@ from torch.utils.data import Dataset
 
 from recon.data.images2d import ImageSpec, load_split_images
 from recon.errors import DataError
+from recon.physics import Inpainting, InpaintingParams
 from recon.task import Task
 from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
-from recon_inpainting.fill import composite
 
 
 class InpaintingTask(Task):
@@ -36,6 +36,12 @@ class InpaintingTask(Task):
         check_config(cfg)
 
     # -- data -----------------------------------------------------------------------------
+    def operator(self, cfg: Any) -> Inpainting:
+        """The forward operator: holes of the ``mask`` section, the input filled by ``mask.fill``."""
+        from recon_inpainting.masks import operator
+
+        return operator(cfg.mask)
+
     def image_spec(self, cfg: Any) -> ImageSpec:
         d = cfg.data
         return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
@@ -78,7 +84,7 @@ class InpaintingTask(Task):
         """``G(cat(input, mask))`` in the hole, the input elsewhere: ``(N, C, H, W)``."""
         inputs, mask = batch["input"], batch["mask"]
         raw = generator(torch.cat([inputs, mask.to(inputs.dtype)], dim=1))
-        return composite(raw, mask, inputs)
+        return Inpainting.keep_known(raw, inputs, InpaintingParams(mask))
 
     # -- losses -----------------------------------------------------------------------------
     def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
@@ -100,9 +106,10 @@ class InpaintingTask(Task):
 
     # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
-        from recon_inpainting.baselines import biharmonic
-
-        return {"biharmonic": lambda b: biharmonic(b["input"], b["mask"]),
+        """The classical one, biharmonic inpainting (the pseudo-inverse of ``Inpainting("biharmonic")``),
+        and the masked input itself."""
+        op = Inpainting("biharmonic")
+        return {op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
                 "masked input": lambda b: b["input"]}
 
     def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,

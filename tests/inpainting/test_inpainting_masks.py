@@ -7,8 +7,9 @@ import pytest
 import torch
 from skimage.restoration import inpaint_biharmonic
 
-from recon_inpainting.baselines import biharmonic, l1_hole
-from recon_inpainting.fill import apply_mask, composite, pull_push
+from recon.physics import biharmonic, pull_push
+from recon_inpainting.baselines import l1_hole
+from recon_inpainting.fill import apply_mask, composite
 from recon_inpainting.masks import MaskConfig, brush_mask, center_mask, make_mask, rectangles_mask
 
 
