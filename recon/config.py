@@ -8,8 +8,8 @@ Unknown keys are rejected with the valid names and the closest match.
 
 A task may change the default of a key core defines (``loss.gan_type``...), not its type:
 values of core's keys are checked against core's annotation. Names that select something a
-plugin registered (``loss.gan_type``, ``model.g_network``, ``model.d_network``)
-are plain strings here and are checked against the registries before any
+plugin registered (``loss.gan_type``, ``model.g_network``, ``model.d_network``,
+``eval.metrics``) are plain strings here and are checked against the registries before any
 work (:mod:`recon.train.config_checks`).
 """
 
@@ -118,6 +118,7 @@ class EvalConfig:
     patch_count: int = 200  # crops per method (the same crops for every method and the target)
     patch_seed: int = 0
     compare_checkpoint: str = ""  # a second checkpoint (e.g. non-adversarial) reported as a baseline
+    metrics: list[str] = field(default_factory=list)  # registered metrics added to the paired evaluation
 
 
 CORE_SECTIONS: dict[str, type] = {
@@ -243,6 +244,8 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
             hint = closest_hint(str(value), [str(a) for a in args])
             raise ConfigError(f"{key}: '{value}' is not one of {choices}{hint}")
         return value
+    if origin is list and isinstance(value, str):
+        value = [value] if value else []  # --set eval.metrics=name: a list of one
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key}: expected a list, got {value!r}")

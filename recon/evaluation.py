@@ -88,18 +88,24 @@ class _Scores:
             for vid, value in zip(volume_ids.tolist(), values):
                 self.perceptual[name][int(vid)].append(value)
 
-    def compute(self) -> dict[str, float]:
+    def compute(self, extra: dict[str, "RegisteredMetric"] | None = None) -> dict[str, float]:
+        """Core's metrics per unit (a volume in ``fastmri``, an image in ``sr``), then the mean;
+        ``extra``: registered metrics (``eval.metrics``) scored on the same units."""
         from recon.metrics import image_metrics
         from recon.perceptual_eval import volume_mean
 
         per_unit: list[dict[str, float]] = []
+        crop = self.scale if self.convention == "sr" else 0  # the border crop is sr's alone
         for pairs in self.volumes.values():
             if self.convention == "fastmri":
-                gt = np.stack([_gray(g) for g, _ in pairs])
-                pr = np.stack([_gray(q) for _, q in pairs])
-                per_unit.append(image_metrics(gt, pr, "fastmri"))
+                units = [(np.stack([_gray(g) for g, _ in pairs]), np.stack([_gray(q) for _, q in pairs]))]
             else:
-                per_unit.extend(image_metrics(g, q, self.convention, scale=self.scale) for g, q in pairs)
+                units = pairs
+            for gt, pr in units:
+                scores = image_metrics(gt, pr, self.convention, scale=crop)
+                for metric in (extra or {}).values():
+                    scores[metric.name] = metric(gt, pr)
+                per_unit.append(scores)
         keys = per_unit[0].keys() if per_unit else []
         result = {k: float(np.mean([u[k] for u in per_unit])) for k in keys}
         if self.lpips:
@@ -107,6 +113,49 @@ class _Scores:
         for name, per_volume in self.perceptual.items():
             result[name] = volume_mean(per_volume)
         return result
+
+
+class RegisteredMetric:
+    """A metric of the ``metrics`` registry built for one evaluation (``eval.metrics``).
+
+    Called as ``metric(target, prediction) -> float`` on one unit (see
+    :func:`recon.hookspecs.register_metrics`): the arrays are passed read-only, and an
+    exception or a value that is not a real number is the plugin's error (one line).
+    """
+
+    def __init__(self, entry: Any, fn: Callable[[np.ndarray, np.ndarray], float], unit: str) -> None:
+        self.name, self.plugin, self.fn = entry.name, entry.plugin, fn
+        self.convention = (f"{entry.description or 'registered metric'} (registered by plugin "
+                           f"'{entry.plugin}', eval.metrics): per {unit}, mean over {unit}s")
+
+    def __call__(self, target: np.ndarray, prediction: np.ndarray) -> float:
+        from recon.errors import PluginError
+
+        target, prediction = target.view(), prediction.view()
+        for array in (target, prediction):
+            array.setflags(write=False)  # read-only views: core's metrics score the same arrays
+        try:
+            return float(self.fn(target, prediction))
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported as such
+            raise PluginError(f"metric '{self.name}' of plugin '{self.plugin}' failed: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+def registered_metrics(cfg: "RunConfig", convention: str, scale: int) -> dict[str, RegisteredMetric]:
+    """The metrics ``eval.metrics`` names, built with the task's convention and border crop.
+
+    Raises:
+        UsageError: an unknown name (one line, the valid names and the closest match).
+    """
+    from recon.plugins import build_entry, get_plugin_system
+
+    registry = get_plugin_system().registry("metrics")
+    out: dict[str, RegisteredMetric] = {}
+    for name in dict.fromkeys(getattr(cfg.eval, "metrics", None) or []):
+        entry = registry.get(name, key="eval.metrics")
+        fn = build_entry(entry, "metric", convention=convention, scale=scale)
+        out[name] = RegisteredMetric(entry, fn, "volume" if convention == "fastmri" else "image")
+    return out
 
 
 def _lpips_model(cfg: "RunConfig", device: torch.device) -> tuple[nn.Module | None, str]:
@@ -172,7 +221,8 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     if n_images is None:  # not rank 0: receive rank 0's result
         return broadcast_from_main(None)
 
-    computed = {name: s.compute() for name, s in scores.items()}
+    extra = registered_metrics(cfg, task.metric_convention, scale if task.metric_convention == "sr" else 0)
+    computed = {name: s.compute(extra) for name, s in scores.items()}
     patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
     for name, values in patches.items():
         computed[name].update(values)
@@ -184,6 +234,8 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     conventions["lpips"] = lpips_label
     conventions.update(st_lpips.conventions)
     conventions.update(patch_conventions)
+    for name, metric in extra.items():
+        conventions.setdefault(name, metric.convention)
     first = baseline_list[0] if baseline_list else {"name": None, "metrics": {}}
     return broadcast_from_main({
         "task": task.name,
@@ -195,6 +247,20 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         "baselines": baseline_list,
         "conventions": conventions,
     })
+
+
+def check_metrics_reported(task: "Task", cfg: "RunConfig", result: dict[str, Any]) -> None:
+    """Refuse (UsageError) an evaluation result that lacks a metric ``eval.metrics`` asked for:
+    the task scored itself without :func:`evaluate_paired` (e.g. 3D super-resolution), and the
+    request would otherwise be ignored silently."""
+    reported = result.get("metrics", {})
+    missing = [name for name in getattr(cfg.eval, "metrics", None) or [] if name not in reported]
+    if missing:
+        from recon.errors import UsageError
+
+        raise UsageError(f"eval.metrics={missing}: task {task.name} is not scored by recon's paired evaluation "
+                         f"with this configuration (its own evaluation reports {', '.join(reported) or 'nothing'}); "
+                         "remove eval.metrics")
 
 
 def _gather_shards(scores: dict[str, _Scores], n_images: int) -> int | None:

@@ -76,3 +76,25 @@ def test_yaml_file_with_unknown_key(task, tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"trainer": {"max_stepz": 3}}))
     with pytest.raises(ConfigError, match="did you mean 'trainer.max_steps'"):
         build_config(task, "smoke", config_file=path)
+
+
+def test_registered_names_are_strings_checked_later(task) -> None:
+    """loss.gan_type / model.g_network / eval.metrics are plain strings in the config (a plugin's
+    names are checked against the registries before the run, see tests/test_registries.py)."""
+    cfg = build_config(task, "smoke", overrides=["loss.gan_type=my_loss", "model.g_network=my_net",
+                                                 "eval.metrics=[a, b]"])
+    assert (cfg.loss.gan_type, cfg.model.g_network, cfg.model.d_network) == ("my_loss", "my_net", "")
+    assert cfg.eval.metrics == ["a", "b"]
+    assert build_config(task, "smoke", overrides=["eval.metrics=a"]).eval.metrics == ["a"]
+    assert build_config(task, "smoke", overrides=["eval.metrics="]).eval.metrics == []
+    with pytest.raises(ConfigError, match="loss.gan_type: expected a string"):
+        build_config(task, "smoke", overrides=["loss.gan_type=[ns]"])
+
+
+def test_a_task_changes_the_default_of_a_core_key_not_its_type() -> None:
+    """mri_kspace and stylegan2 redeclare loss.gan_type (other defaults): core's type holds, so
+    a registered loss is selectable there too."""
+    for name, default in (("mri_kspace", "lsgan"), ("stylegan2", "ns")):
+        task = get_task(name)
+        assert build_config(task, "smoke").loss.gan_type == default
+        assert build_config(task, "smoke", overrides=["loss.gan_type=my_loss"]).loss.gan_type == "my_loss"

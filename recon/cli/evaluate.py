@@ -10,14 +10,16 @@ from recon.errors import UsageError
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from recon.evaluation import format_table
-    from recon.inference import comparison_name, load_generator, load_model
+    from recon.evaluation import check_metrics_reported, format_table
+    from recon.train.config_checks import check_eval_metrics
+    from recon.train.inference import comparison_name, load_generator, load_model
     from recon.train.runtime import resolve_device
 
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, device=device)
     task, cfg, generator = model.task, model.cfg, model.generator
     cfg.apply_overrides(args.overrides)
+    check_eval_metrics(cfg, task)  # --set eval.metrics=[...]: registered metrics, paired tasks only
     if args.data:
         data = Path(args.data)
         if not data.exists():
@@ -29,6 +31,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         other, other_cfg = load_generator(args.compare, task, device)
         extra[comparison_name(other_cfg)] = other
     result = task.evaluate(cfg, generator, args.split, device, extra)
+    check_metrics_reported(task, cfg, result)
     text = json.dumps(result, indent=2)
     if args.json and args.json != "-":
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

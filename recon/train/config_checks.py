@@ -4,7 +4,7 @@ The config parser checks names and types; these check values the trainer divides
 loops over or hands to torch (``trainer.log_every=0`` used to end a run with a
 ZeroDivisionError, ``trainer.lr_g=-1`` with torch's ValueError and a traceback), and the
 names that select something a plugin registered (``loss.gan_type``, ``model.g_network``,
-``model.d_network``: :func:`check_selections`). The task's own sections
+``model.d_network``, ``eval.metrics``: :func:`check_selections`). The task's own sections
 (``model.*``, ``mask.*`` ...) are checked by ``Task.validate``.
 """
 
@@ -103,7 +103,9 @@ def check_selections(cfg: Any, task: Any = None) -> None:
     """Refuse names of registered things that this run cannot use (one line, exit 2).
 
     ``loss.gan_type``: a registered adversarial loss; ``model.g_network`` /
-    ``model.d_network``: a registered network of that role for this task (or ``""``).
+    ``model.d_network``: a registered network of that role for this task (or ``""``);
+    ``eval.metrics``: registered metrics, for a task scored by the paired evaluation
+    (``task``, or the task ``cfg.task`` names, decides: unconditional tasks are refused).
     """
     loss = cfg.sections.get("loss")
     if loss is not None:
@@ -114,3 +116,23 @@ def check_selections(cfg: Any, task: Any = None) -> None:
         from recon.train.networks import check_networks
 
         check_networks(cfg)
+    check_eval_metrics(cfg, task)
+
+
+def check_eval_metrics(cfg: Any, task: Any = None) -> None:
+    """Refuse unknown names in ``eval.metrics``, and any for an unconditional task (``task``,
+    or the one ``cfg.task`` names): registered metrics score paired predictions."""
+    from recon.plugins import get_plugin_system, get_task
+
+    names = list(getattr(cfg.sections.get("eval"), "metrics", None) or [])
+    if not names:
+        return
+    metrics = get_plugin_system().registry("metrics")
+    for name in names:
+        metrics.get(name, key="eval.metrics")
+    if task is None:
+        task = get_task(cfg.task)
+    if getattr(task, "unconditional", False):
+        raise ConfigError(f"eval.metrics={names}: task {cfg.task} is unconditional (scored by FID/KID on "
+                          "samples); registered metrics compare a prediction with its target and apply "
+                          "to paired tasks only")

@@ -61,7 +61,7 @@ class Trainer:
             raise ConfigError(
                 f"trainer.batch_size={tcfg.batch_size} must be divisible by world size x grad_accum "
                 f"({self.dist.world_size} x {tcfg.grad_accum})")
-        check_config(cfg, task)  # ranges, and the registered loss / networks it names
+        check_config(cfg, task)  # ranges, and the registered loss / networks / metrics it names
         task.validate(cfg)
         check_precision(self.device, tcfg.precision)
         if tcfg.threads:
@@ -77,6 +77,7 @@ class Trainer:
             from recon.data.split_record import write_splits
 
             write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
+        self._check_eval_metrics()
         if resume_state is not None:
             self.load_state(resume_state)
         decorrelate_ranks(cfg.seed, self.step, self.dist)
@@ -111,6 +112,27 @@ class Trainer:
             from recon.metrics.st_lpips import STLPIPS
 
             self.perceptual_fn = STLPIPS(cfg.loss.perceptual_net, device=device)
+
+    def _check_eval_metrics(self) -> None:
+        """``eval.metrics`` with a task that scores itself: evaluate one validation image now, so
+        a task whose evaluation does not report the registered metrics (it does not go through
+        the paired evaluation) is refused before training rather than after it. Global RNG
+        states are restored, so the run is the same as without the check."""
+        if not self.cfg.eval.metrics or getattr(self.task, "evaluate", None) is None:
+            return  # the paired evaluation itself: every registered metric is reported
+        from recon.evaluation import check_metrics_reported
+
+        probe = self.cfg.copy()
+        probe.eval.max_images, probe.eval.compare_checkpoint = 1, ""
+        probe.eval.lpips = probe.eval.st_lpips = probe.eval.patch_kid = False
+        rng, was_training = capture_rng(), self.generator.training
+        try:
+            with torch.no_grad():
+                result = self.task.evaluate(probe, self.generator, "val", self.device, {})
+        finally:
+            self.generator.train(was_training)
+            restore_rng(rng)
+        check_metrics_reported(self.task, probe, result)
 
     def _build_optimizers(self) -> None:
         t = self.cfg.trainer
@@ -360,14 +382,17 @@ class Trainer:
             cfg.eval.patch_kid = False
         extra = {}
         if self.cfg.eval.compare_checkpoint:
-            from recon.inference import comparison_name, load_generator
+            from recon.train.inference import comparison_name, load_generator
 
             other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
             extra[comparison_name(other_cfg)] = other
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
+        from recon.evaluation import check_metrics_reported
+
         result = self.task.evaluate(cfg, model, split, self.device, extra)
+        check_metrics_reported(self.task, cfg, result)  # eval.metrics never ignored silently
         model.train(was_training)
         if self.ema is None:
             self.generator.train()
@@ -407,7 +432,7 @@ class Trainer:
         if not self.cfg.eval.compare_checkpoint:
             return None
         if getattr(self, "_twin", None) is None:
-            from recon.inference import comparison_name, load_generator
+            from recon.train.inference import comparison_name, load_generator
 
             other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
             self._twin = (comparison_name(other_cfg), other.eval())
