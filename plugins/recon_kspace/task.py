@@ -63,6 +63,12 @@ class KspaceReconstructionTask(Task):
         check_config(cfg)
 
     # -- data -----------------------------------------------------------------------------
+    def operator(self, cfg: Any) -> Any:
+        """The forward operator, :class:`recon.physics.MaskedFourier`: this run's masks (the ``mask``
+        section) and ``data.coils`` simulated coil maps (fastMRI multi-coil files bring their own
+        coil sensitivities; their maps are estimated from the calibration region)."""
+        return Simulation.from_config(cfg).operator()
+
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         from recon_kspace.fastmri_data import FastMRIEvalDataset, FastMRITrainDataset, fastmri_files, split_volumes
 
@@ -135,8 +141,9 @@ class KspaceReconstructionTask(Task):
 
     # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
-        """The zero-filled reconstruction (RSS of the coil images for multi-coil data)."""
-        return {"zero-filled": lambda batch: batch["input"]}
+        """The operator's pseudo-inverse, the zero-filled reconstruction (its magnitude, the RSS of the
+        coil images for multi-coil data), computed with each item (``input``)."""
+        return {self.operator(cfg).baseline_name: lambda batch: batch["input"]}
 
     def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                  extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:

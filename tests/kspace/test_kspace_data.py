@@ -10,8 +10,17 @@ import pytest
 import torch
 from scipy.ndimage import convolve
 
+from recon.physics import (
+    FourierParams,
+    MaskedFourier,
+    coil_combine_rss,
+    fft2c,
+    ifft2c,
+    sense_combine,
+    simulate_coil_maps,
+    to_channels,
+)
 from recon_kspace.calibration import estimate_maps
-from recon.physics import coil_combine_rss, fft2c, ifft2c, sense_combine, simulate_coil_maps, to_channels
 from recon_kspace.data import Simulation, SimulatedEvalDataset, SimulatedTrainDataset
 from recon_kspace.evaluate import hfen
 from recon_kspace.fastmri_data import FastMRIEvalDataset, scan_file
@@ -55,6 +64,21 @@ def test_fully_sampled_mask_makes_zero_filled_the_target() -> None:
     item = Simulation(acceleration=1, coils=4).item(_images(1)[0], mask_seed=0, seed=1)
     torch.testing.assert_close(item["input"], item["target"], atol=1e-5, rtol=1e-4)
     assert item["maps"].shape == (4, 40, 48)
+
+
+def test_item_is_the_declared_operator_applied_to_the_phased_image() -> None:
+    sim = Simulation(acceleration=4, coils=3)
+    op = sim.operator()
+    assert isinstance(op, MaskedFourier) and op.coils == 3
+    item = sim.item(_images(1)[0], mask_seed=5, seed=6, full=True)
+    params = FourierParams(item["mask"][0] > 0, item["maps"])
+    image = sense_combine(ifft2c(item["kspace_full"]), item["maps"])  # the phased ground truth
+    torch.testing.assert_close(op(image, params), item["kspace"], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(op.zero_filled_magnitude(item["kspace"], params), item["input"][0])
+    torch.testing.assert_close(to_channels(op.pseudo_inverse(item["kspace"], params), dim=0), item["zero_filled"])
+    drawn = op.sample((40, 48), torch.Generator().manual_seed(0))  # masks of the run's kind, seeded
+    assert drawn.maps.shape == (3, 40, 48) and achieved_acceleration(drawn.mask) == pytest.approx(4, rel=0.1)
+    assert torch.equal(drawn.mask, op.sample((40, 48), torch.Generator().manual_seed(0)).mask)
 
 
 def test_fixed_mask_mode_and_eval_items() -> None:
