@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from recon.train.distributed import broadcast_from_main, gather_to_main, shard_range
+from recon.shards import broadcast_from_main, gather_to_main, shard_range
 
 if TYPE_CHECKING:
     from recon.config import RunConfig
@@ -52,14 +52,20 @@ def iterate_batches(dataset: Any, batch_size: int, limit: int = 0,
 
 
 def _shape(item: dict[str, Any]) -> tuple:
-    return tuple((k, tuple(v.shape)) for k, v in item.items() if isinstance(v, Tensor))
+    """The shapes of an item's tensors, nested mappings (e.g. operator ``params``) included."""
+    return tuple((k, _shape(v) if isinstance(v, dict) else tuple(v.shape))
+                 for k, v in item.items() if isinstance(v, (Tensor, dict)))
 
 
 def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack items of equal shapes key by key (nested mappings collated the same way)."""
     out: dict[str, Any] = {}
     for key in items[0]:
         values = [it[key] for it in items]
-        out[key] = torch.stack(values) if isinstance(values[0], Tensor) else torch.tensor(values)
+        if isinstance(values[0], dict):
+            out[key] = _collate(values)
+        else:
+            out[key] = torch.stack(values) if isinstance(values[0], Tensor) else torch.tensor(values)
     return out
 
 
@@ -183,6 +189,15 @@ def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
         model.eval()
         methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
     return methods
+
+
+def evaluate_task(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str, device: torch.device,
+                  extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+    """Score ``generator`` (and ``extra_models``) on ``split`` the way ``task`` is scored:
+    its own ``evaluate`` when it declares one, else :func:`evaluate_paired`."""
+    if task.evaluate is not None:
+        return task.evaluate(cfg, generator, split, device, extra_models)
+    return evaluate_paired(task, cfg, generator, split, device, extra_models)
 
 
 @torch.no_grad()

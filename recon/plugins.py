@@ -8,6 +8,8 @@ blocks plugins by entry-point name.
 
 from __future__ import annotations
 
+import importlib
+
 import os
 import traceback
 from dataclasses import dataclass, field
@@ -105,7 +107,9 @@ class PluginSystem:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.registries = {kind: Registry(kind) for kind in hookspecs.HOOK_KINDS.values()}
-        from recon import builtin
+        # core's own registrations are loaded by name, like an entry point: recon.builtin sits
+        # above data/losses/metrics, which themselves look things up in this manager
+        builtin = importlib.import_module("recon.builtin")
 
         self.plugins["recon"] = PluginInfo("recon", "recon.builtin", "recon", _version())
         self.add_plugin(builtin, "recon")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # keep `import recon.task` light
     from torch.utils.data import Dataset
 
     from recon.config import RunConfig
+    from recon.physics import Operator
 
 Baseline = Callable[[dict[str, "Tensor"]], "Tensor"]
 
@@ -54,14 +55,30 @@ class Task:
         """Raise ``ConfigError`` for combinations of values that cannot work."""
 
     # -- data -----------------------------------------------------------------------------
+    def operator(self, cfg: "RunConfig") -> "Operator | None":
+        """The forward operator that turns a clean image into the generator's input
+        (:mod:`recon.physics`), or ``None`` for a task that builds its own datasets.
+
+        A task that declares one writes no dataset: core measures the clean images of
+        ``cfg.data`` per sample (:func:`recon.data.measurements.measurement_dataset`) and
+        reports the operator's pseudo-inverse as the classical baseline (:meth:`baselines`).
+        """
+        return None
+
     def build_dataset(self, cfg: "RunConfig", split: str) -> "Dataset":
         """The dataset of ``split`` (``train``, ``val`` or ``test``).
 
         ``train`` is indexed by a global sample counter and must be deterministic in
         (``cfg.seed``, index) so a resumed run sees exactly the same batches; ``val`` and
-        ``test`` are finite lists of whole images or slices.
+        ``test`` are finite lists of whole images or slices. The default measures the clean
+        images of ``cfg.data`` with :meth:`operator`.
         """
-        raise NotImplementedError
+        operator = self.operator(cfg)
+        if operator is None:
+            raise NotImplementedError(f"task {self.name} declares no operator: it must override build_dataset")
+        from recon.data.measurements import measurement_dataset
+
+        return measurement_dataset(cfg, split, operator)
 
     # -- networks ---------------------------------------------------------------------------
     def build_generator(self, cfg: "RunConfig") -> "nn.Module":
@@ -105,16 +122,26 @@ class Task:
         return None
 
     # -- evaluation -------------------------------------------------------------------------
-    def evaluate(self, cfg: "RunConfig", generator: "nn.Module", split: str,
-                 device: "torch.device", extra_models: dict[str, "nn.Module"] | None = None) -> dict[str, Any]:
-        """Score ``generator`` (and ``extra_models``) on ``split``: the eval.json structure."""
-        from recon.evaluation import evaluate_paired
-
-        return evaluate_paired(self, cfg, generator, split, device, extra_models)
+    #: a task whose evaluation is not the paired loop sets this to a method
+    #: ``evaluate(cfg, generator, split, device, extra_models) -> dict`` (the eval.json
+    #: structure); ``None`` (the default): core scores it with
+    #: :func:`recon.evaluation.evaluate_paired`, through :func:`recon.evaluation.evaluate_task`
+    evaluate: Callable[..., dict[str, Any]] | None = None
 
     def baselines(self, cfg: "RunConfig") -> dict[str, Baseline]:
-        """Classical baselines, ``name -> fn(batch) -> prediction``; the first is *the* baseline."""
-        return {}
+        """Classical baselines, ``name -> fn(batch) -> prediction``; the first is *the* baseline.
+
+        The default is the declared operator's pseudo-inverse, named by its ``baseline_name``.
+        """
+        operator = self.operator(cfg)
+        if operator is None:
+            return {}
+        from recon.data.measurements import params_from_batch
+
+        def pseudo_inverse(batch: dict[str, "Tensor"]) -> "Tensor":
+            return operator.pseudo_inverse(batch["input"], params_from_batch(operator, batch))
+
+        return {operator.baseline_name: pseudo_inverse}
 
     def eval_scale(self, cfg: "RunConfig") -> int:
         """Pixels cropped from each border by the ``sr`` convention (the SR scale)."""

@@ -10,7 +10,7 @@ from recon.errors import UsageError
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from recon.evaluation import check_metrics_reported, format_table
+    from recon.evaluation import format_table
     from recon.train.config_checks import check_eval_metrics
     from recon.train.inference import comparison_name, load_generator, load_model
     from recon.train.runtime import resolve_device
@@ -30,7 +30,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.compare:
         other, other_cfg = load_generator(args.compare, task, device)
         extra[comparison_name(other_cfg)] = other
-    result = task.evaluate(cfg, generator, args.split, device, extra)
+    from recon.evaluation import check_metrics_reported, evaluate_task
+
+    result = evaluate_task(task, cfg, generator, args.split, device, extra)
     check_metrics_reported(task, cfg, result)
     text = json.dumps(result, indent=2)
     if args.json and args.json != "-":

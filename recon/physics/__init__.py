@@ -8,6 +8,7 @@ classical baseline). Operators:
 - :class:`MaskedFourier` with :class:`FourierParams` — (multi-coil) undersampled Cartesian MRI
 - :class:`RigidMotion` with :class:`Trajectory` — rigid motion between k-space lines
 - :class:`Inpainting` with :class:`InpaintingParams` — a hole mask and its fills
+- :class:`GaussianNoise` with :class:`NoiseParams` — additive white Gaussian noise (denoising)
 
 and the one centred FFT of the repository (:mod:`recon.physics.fft`). Docs: docs/physics.md.
 """
@@ -37,6 +38,7 @@ from recon.physics.inpainting import (
     pull_push,
 )
 from recon.physics.motion import RigidMotion, Trajectory, acquisition_order, center_rows, phase_ramp, rotate
+from recon.physics.noise import GaussianNoise, NoiseParams
 from recon.physics.operator import LinearOperator, Operator, adjoint_by_autograd
 from recon.physics.resolution import BicubicDownsample, BlurDownsample, KspaceTruncation, upsample
 
@@ -74,6 +76,9 @@ __all__ = [
     "sense_combine",
     "sense_expand",
     "simulate_coil_maps",
+    # denoising
+    "GaussianNoise",
+    "NoiseParams",
     # MRI: rigid motion
     "RigidMotion",
     "Trajectory",

@@ -22,9 +22,8 @@ double backward. gloo has no SyncBatchNorm: CPU runs keep per-process BatchNorm.
 are not broadcast on every forward; evaluation broadcasts rank 0's buffers first
 (:func:`broadcast_buffers`), and checkpoints hold rank 0's.
 
-Evaluation (:mod:`recon.evaluation`) is sharded with :func:`shard_range`; the predictions
-travel to rank 0 through :func:`gather_to_main` and the result back through
-:func:`broadcast_from_main`, over a gloo group (host memory, not GPU memory) under NCCL.
+Evaluation (:mod:`recon.evaluation`) is sharded by :mod:`recon.shards`; under NCCL its
+Python objects travel over a gloo group (host memory, not GPU memory) made here.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ import torch
 from torch import nn
 
 from recon.errors import UsageError
+from recon.shards import set_object_group
 from recon.train.compile import maybe_compile
 from recon.train.runtime import DistInfo
 
@@ -73,20 +73,15 @@ def init_process_group(dist: DistInfo, device: torch.device) -> None:
     except ValueError as exc:  # env:// rendezvous without MASTER_ADDR etc.: not started by torchrun
         raise UsageError(f"WORLD_SIZE={dist.world_size} but the process group cannot start "
                          f"({str(exc).splitlines()[0]}); launch with torchrun") from None
-    global _OBJECT_GROUP
     if backend != "gloo":  # Python objects (evaluation shards) travel through host memory
-        _OBJECT_GROUP = tdist.new_group(backend="gloo")
+        set_object_group(tdist.new_group(backend="gloo"))
     atexit.register(_destroy)
 
 
-_OBJECT_GROUP: Any = None  # a gloo group for gather/broadcast of Python objects (None: the default group)
-
-
 def _destroy() -> None:
-    global _OBJECT_GROUP
     if is_initialized():
         _tdist().destroy_process_group()
-    _OBJECT_GROUP = None
+    set_object_group(None)
 
 
 def _no_sync(module: nn.Module, last: bool) -> ContextManager:
@@ -205,37 +200,3 @@ def broadcast_buffers(module: nn.Module, dist: DistInfo) -> None:
         return
     for buffer in module.buffers():
         _tdist().broadcast(buffer, src=0)
-
-
-# -- sharded evaluation -----------------------------------------------------------------
-def rank_and_world() -> tuple[int, int]:
-    """``(rank, world_size)`` of the initialised process group, ``(0, 1)`` without one."""
-    if not is_initialized():
-        return 0, 1
-    return _tdist().get_rank(), _tdist().get_world_size()
-
-
-def shard_range(n: int) -> range:
-    """This process's contiguous share of ``range(n)`` (all of it without a process group)."""
-    rank, world = rank_and_world()
-    return range(n * rank // world, n * (rank + 1) // world)
-
-
-def gather_to_main(obj: Any) -> list[Any] | None:
-    """Every rank's ``obj`` (picklable), in rank order, on rank 0; ``None`` elsewhere."""
-    rank, world = rank_and_world()
-    if world == 1:
-        return [obj]
-    out = [None] * world if rank == 0 else None
-    _tdist().gather_object(obj, out, dst=0, group=_OBJECT_GROUP)
-    return out
-
-
-def broadcast_from_main(obj: Any) -> Any:
-    """Rank 0's ``obj`` on every rank."""
-    rank, world = rank_and_world()
-    if world == 1:
-        return obj
-    box = [obj if rank == 0 else None]
-    _tdist().broadcast_object_list(box, src=0, group=_OBJECT_GROUP)
-    return box[0]

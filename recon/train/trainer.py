@@ -389,9 +389,9 @@ class Trainer:
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
-        from recon.evaluation import check_metrics_reported
+        from recon.evaluation import check_metrics_reported, evaluate_task
 
-        result = self.task.evaluate(cfg, model, split, self.device, extra)
+        result = evaluate_task(self.task, cfg, model, split, self.device, extra)
         check_metrics_reported(self.task, cfg, result)  # eval.metrics never ignored silently
         model.train(was_training)
         if self.ema is None:
