@@ -32,6 +32,51 @@ _EXPORTS: dict[str, str] = {
     "DataError": "recon.errors",
     "UsageError": "recon.errors",
     "CheckpointError": "recon.errors",
+    # physics: forward operators and the centred FFT
+    "Operator": "recon.physics",
+    "LinearOperator": "recon.physics",
+    "adjoint_by_autograd": "recon.physics",
+    "IMAGE_DIMS": "recon.physics",
+    "fftc": "recon.physics",
+    "ifftc": "recon.physics",
+    "fft2c": "recon.physics",
+    "ifft2c": "recon.physics",
+    "check_complex": "recon.physics",
+    "complex_abs": "recon.physics",
+    "rss": "recon.physics",
+    "to_channels": "recon.physics",
+    "to_complex": "recon.physics",
+    "BlurDownsample": "recon.physics",
+    "BicubicDownsample": "recon.physics",
+    "KspaceTruncation": "recon.physics",
+    "upsample": "recon.physics",
+    "gaussian_blur": "recon.physics",
+    "gaussian_kernel1d": "recon.physics",
+    "MaskedFourier": "recon.physics",
+    "FourierParams": "recon.physics",
+    "MaskSampler": "recon.physics",
+    "apply_mask": "recon.physics",
+    "validate_mask": "recon.physics",
+    "coil_combine_rss": "recon.physics",
+    "normalize_maps": "recon.physics",
+    "sense_combine": "recon.physics",
+    "sense_expand": "recon.physics",
+    "simulate_coil_maps": "recon.physics",
+    "GaussianNoise": "recon.physics",
+    "NoiseParams": "recon.physics",
+    "RigidMotion": "recon.physics",
+    "Trajectory": "recon.physics",
+    "acquisition_order": "recon.physics",
+    "center_rows": "recon.physics",
+    "phase_ramp": "recon.physics",
+    "rotate": "recon.physics",
+    "Inpainting": "recon.physics",
+    "InpaintingParams": "recon.physics",
+    "HoleSampler": "recon.physics",
+    "FILLS": "recon.physics",
+    "biharmonic": "recon.physics",
+    "fill_hole": "recon.physics",
+    "pull_push": "recon.physics",
     # configuration
     "RunConfig": "recon.config",
     "DataConfig": "recon.config",
@@ -63,6 +108,8 @@ _EXPORTS: dict[str, str] = {
     "augment_spec": "recon.data.options",
     "image_spec": "recon.data.options",
     "build_augmentation": "recon.data.augmentation",
+    "measurement_dataset": "recon.data.measurements",
+    "params_from_batch": "recon.data.measurements",
     "AugmentSpec": "recon.data.augmentation",
     "load_options": "recon.data.images2d",
     "PairSpec": "recon.data.pairs2d",
@@ -129,6 +176,7 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.cache import cache_root
     from recon.data.collection import builtin_name, load_source
     from recon.data.contrasts import CONTRASTS
+    from recon.data.measurements import measurement_dataset, params_from_batch
     from recon.data.images2d import ImageSpec, load_options, load_split_images
     from recon.data.options import FileDataConfig, augment_spec, image_spec, pair_spec
     from recon.data.pairs2d import PairSpec, load_split_pairs
@@ -147,5 +195,14 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.metrics import (CONVENTIONS, FeatureStats, FeatureStatsCache, InceptionFeatureExtractor,
                                fid_from_features, hash_data, image_metrics, inception_score, inception_status,
                                kid)
+    from recon.physics import (BicubicDownsample, BlurDownsample, FILLS, FourierParams, GaussianNoise,
+                                HoleSampler, IMAGE_DIMS, Inpainting, InpaintingParams, KspaceTruncation,
+                                LinearOperator, MaskSampler, MaskedFourier, NoiseParams, Operator,
+                                RigidMotion, Trajectory, acquisition_order, adjoint_by_autograd, apply_mask,
+                                biharmonic, center_rows, check_complex, coil_combine_rss, complex_abs, fft2c,
+                                fftc, fill_hole, gaussian_blur, gaussian_kernel1d, ifft2c, ifftc,
+                                normalize_maps, phase_ramp, pull_push, rotate, rss, sense_combine,
+                                sense_expand, simulate_coil_maps, to_channels, to_complex, upsample,
+                                validate_mask)
     from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
     from recon.task import Task

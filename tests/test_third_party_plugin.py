@@ -37,4 +37,4 @@ def test_pip_installed_plugin_trains(installed: Path, tmp_path: Path) -> None:
                             "--set", "trainer.progress=false", env={"PYTHONPATH": str(installed)})
     assert result.code == 0, result.err
     report = json.loads((tmp_path / "run" / "eval.json").read_text())
-    assert report["task"] == "denoise" and report["baseline"]["name"] == "gaussian filter"
+    assert report["task"] == "denoise" and report["baseline"]["name"] == "noisy input"

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recon.config import DataConfig, ModelConfig
-from recon.errors import ConfigError
+from recon.api import DataConfig, ModelConfig
+from recon.api import ConfigError
 from recon_inpainting.masks import MaskConfig
 
 __all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config"]

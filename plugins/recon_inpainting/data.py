@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import area_weights, random_crop, random_dihedral, sample_generator, weighted_choice
+from recon.api import area_weights, random_crop, random_dihedral, sample_generator, weighted_choice
 from recon_inpainting.masks import MaskConfig, operator
 
 EVAL_SEED = 0  # evaluation holes do not depend on the run's seed

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
+from recon.api import evaluate_paired, iterate_batches, paired_methods
 from recon_inpainting.baselines import l1_hole
 
 L1_HOLE = ("mean |pred - gt| over the hole pixels and channels, values in [0,1], "

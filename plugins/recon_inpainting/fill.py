@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from recon.physics import FILLS, Inpainting, InpaintingParams
+from recon.api import FILLS, Inpainting, InpaintingParams
 
 __all__ = ["FILLS", "apply_mask", "composite"]
 

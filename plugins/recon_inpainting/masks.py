@@ -23,7 +23,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from recon.physics import Inpainting
+from recon.api import Inpainting
 
 MaskKind = Literal["center", "rectangles", "brush", "mixed"]
 

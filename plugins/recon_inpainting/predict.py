@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from recon.data.readers import IMAGE_SUFFIXES, is_image, read_image, write_image
-from recon.errors import DataError, UsageError
+from recon.api import IMAGE_SUFFIXES, is_image, read_image, write_image
+from recon.api import DataError, UsageError
 from recon_inpainting.fill import apply_mask
 from recon_inpainting.masks import center_mask
 

@@ -17,10 +17,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.data.images2d import ImageSpec, load_split_images
-from recon.errors import DataError
-from recon.physics import Inpainting, InpaintingParams
-from recon.task import Task
+from recon.api import ImageSpec, load_split_images
+from recon.api import DataError
+from recon.api import Inpainting, InpaintingParams
+from recon.api import Task
 from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
 
 
@@ -74,7 +74,7 @@ class InpaintingTask(Task):
         return InpaintUNet(channels, m.features, m.norm, m.residual)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator
 
         m = cfg.model
         return PatchGANDiscriminator(cfg.data.channels, m.d_channels, m.d_layers, m.d_norm)

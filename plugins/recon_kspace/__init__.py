@@ -3,9 +3,7 @@
 Registered through the ``recon`` entry-point group like any third-party plugin. Import-light on
 purpose: nothing here imports torch or MONAI; the task and networks are built lazily.
 
-- ``recon_kspace.fft``          centred orthonormal FFTs, complex <-> 2-channel helpers, RSS
 - ``recon_kspace.masks``        fastMRI Cartesian masks (equispaced, random), Poisson-disc, validation
-- ``recon_kspace.coils``        simulated coil maps, RSS and SENSE combination/expansion
 - ``recon_kspace.calibration``  coil maps estimated from the calibration region (real multi-coil data)
 - ``recon_kspace.simulate``     magnitude -> phase -> k-space -> undersampled -> zero-filled
 - ``recon_kspace.consistency``  hard and learned-soft data-consistency layers
@@ -14,16 +12,17 @@ purpose: nothing here imports torch or MONAI; the task and networks are built la
 - ``recon_kspace.data``, ``fastmri_data``  datasets (simulated k-space; real fastMRI k-space)
 - ``recon_kspace.task``, ``config``, ``presets``, ``evaluate``, ``predict``  the task
 
-Conventions: docs/kspace.md.
+The centred FFT, coil maps and the masked Fourier operator are core's (``recon.physics``,
+through ``recon.api``). Conventions: docs/kspace.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from recon import hookimpl
+from recon.api import hookimpl
 
-__all__ = ["fft", "masks", "coils", "calibration", "simulate", "consistency", "networks", "fastmri_io"]
+__all__ = ["masks", "calibration", "simulate", "consistency", "networks", "fastmri_io"]
 
 #: the benchmark suite trains both accelerations and sweeps the adversarial weight at 4x
 #: (docs/benchmarks.md)

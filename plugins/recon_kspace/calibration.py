@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from recon.errors import UsageError
-from recon.physics import MaskedFourier, normalize_maps
+from recon.api import UsageError
+from recon.api import MaskedFourier, normalize_maps
 
 __all__ = ["centre_run", "calibration_mask", "estimate_maps"]
 

@@ -10,9 +10,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recon.config import LossConfig, ModelConfig
-from recon.data.options import FileDataConfig
-from recon.errors import ConfigError
+from recon.api import LossConfig, ModelConfig
+from recon.api import FileDataConfig
+from recon.api import ConfigError
 
 MaskKind = Literal["equispaced", "random", "poisson"]
 

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from recon.errors import UsageError
-from recon.physics import FourierParams, MaskedFourier, to_complex, validate_mask
+from recon.api import UsageError
+from recon.api import FourierParams, MaskedFourier, to_complex, validate_mask
 
 __all__ = [
     "as_coil_kspace",

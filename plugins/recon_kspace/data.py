@@ -30,9 +30,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import area_weights, random_flips, sample_generator, weighted_choice
-from recon.errors import DataError, UsageError
-from recon.physics import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
+from recon.api import area_weights, random_flips, sample_generator, weighted_choice
+from recon.api import DataError, UsageError
+from recon.api import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
 from recon_kspace.masks import make_mask
 from recon_kspace.simulate import FOURIER, simulate_sample
 

@@ -24,7 +24,7 @@ import torch
 from scipy.ndimage import gaussian_laplace
 from torch import Tensor, nn
 
-from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
+from recon.api import evaluate_paired, iterate_batches, paired_methods
 
 HFEN_SIGMA = 1.5
 HFEN_RADIUS = 7  # 15x15 support, as in Ravishankar & Bresler 2011

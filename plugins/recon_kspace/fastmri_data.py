@@ -24,10 +24,10 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import sample_generator, weighted_choice
-from recon.data.split_plan import plan_splits
-from recon.errors import DataError
-from recon.physics import FourierParams, to_channels
+from recon.api import sample_generator, weighted_choice
+from recon.api import plan_splits
+from recon.api import DataError
+from recon.api import FourierParams, to_channels
 from recon_kspace.calibration import estimate_maps
 from recon_kspace.data import Simulation, one_thread
 from recon_kspace.fastmri_io import fastmri_info, read_fastmri_slice

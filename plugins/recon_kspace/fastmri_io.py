@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from recon.errors import DataError
+from recon.api import DataError
 
 __all__ = ["FastMRIVolume", "read_fastmri", "read_fastmri_slice", "fastmri_info", "write_fastmri", "make_fake_fastmri"]
 
@@ -211,8 +211,7 @@ def make_fake_fastmri(
     ``num_coils=0`` writes single-coil ``(S, H, W)`` k-space and ``reconstruction_esc``;
     ``num_coils >= 1`` writes ``(S, C, H, W)`` and ``reconstruction_rss``.
     """
-    from .coils import coil_combine_rss, sense_expand, simulate_coil_maps
-    from .fft import fft2c
+    from recon.api import coil_combine_rss, fft2c, sense_expand, simulate_coil_maps
     from .simulate import add_smooth_phase, smooth_random_phase
 
     gen = torch.Generator().manual_seed(int(seed))

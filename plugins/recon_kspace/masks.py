@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from recon.errors import UsageError
-from recon.physics import apply_mask, validate_mask
+from recon.api import UsageError
+from recon.api import apply_mask, validate_mask
 
 __all__ = [
     "MASK_KINDS",

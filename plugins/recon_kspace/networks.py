@@ -35,9 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from recon.errors import UsageError
+from recon.api import UsageError
 
-from recon.physics import FourierParams, MaskedFourier, to_channels, to_complex
+from recon.api import FourierParams, MaskedFourier, to_channels, to_complex
 
 from .consistency import as_coil_kspace, as_mask, make_dc
 

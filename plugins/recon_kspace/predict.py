@@ -25,13 +25,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from recon.data.readers import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
-from recon.data.volume import check_finite, denormalize, normalize_percentile
-from recon.errors import DataError, UsageError
-from recon.evaluation import iterate_batches
+from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
+from recon.api import check_finite, denormalize, normalize_percentile
+from recon.api import DataError, UsageError
+from recon.api import iterate_batches
 from recon_kspace.data import Simulation
 from recon_kspace.fastmri_data import HDF5_SUFFIXES, center_crop, measured_item
-from recon.physics import FourierParams, coil_combine_rss, validate_mask
+from recon.api import FourierParams, coil_combine_rss, validate_mask
 from recon_kspace.simulate import FOURIER
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from recon.errors import UsageError
+from recon.api import UsageError
 
-from recon.physics import IMAGE_DIMS, FourierParams, MaskedFourier, check_complex, ifftc
+from recon.api import IMAGE_DIMS, FourierParams, MaskedFourier, check_complex, ifftc
 
 __all__ = [
     "smooth_random_phase",

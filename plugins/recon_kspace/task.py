@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.task import Task
+from recon.api import Task
 from recon_kspace.config import KspaceDataConfig, KspaceLossConfig, KspaceModelConfig, MaskConfig, check_config
 from recon_kspace.data import Simulation
 
@@ -33,7 +33,7 @@ def kspace_l1(output: Tensor, batch: dict[str, Tensor]) -> Tensor:
     fully sampled coil k-space ``(N, C, H, W)``; ``batch["maps"]`` (multi-coil) ``(N, C, H, W)``.
     The FFT is orthonormal, so the term has the image's scale.
     """
-    from recon.physics import MaskedFourier, to_complex
+    from recon.api import MaskedFourier, to_complex
 
     if "kspace_full" not in batch:
         raise KeyError("loss.kspace needs the fully sampled k-space (batch key 'kspace_full')")
@@ -79,8 +79,8 @@ class KspaceReconstructionTask(Task):
             if split == "train":
                 return FastMRITrainDataset(volumes, sim, cfg.seed, cfg.trainer.batch_size // cfg.trainer.grad_accum)
             return FastMRIEvalDataset(volumes, sim)
-        from recon.data.images2d import load_split_images
-        from recon.data.options import image_spec
+        from recon.api import load_split_images
+        from recon.api import image_spec
         from recon_kspace.data import SimulatedEvalDataset, SimulatedTrainDataset
 
         images = load_split_images(image_spec(cfg, channels=1), split)
@@ -108,7 +108,7 @@ class KspaceReconstructionTask(Task):
         return CascadeNet(m.cascades, m.chans, m.depth, m.convs, m.dc, m.init_lambda, m.share_weights)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator
 
         m = cfg.model
         return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)

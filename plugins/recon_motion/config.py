@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from recon.config import DataConfig, ModelConfig
-from recon.errors import ConfigError
+from recon.api import DataConfig, ModelConfig
+from recon.api import ConfigError
 
 Norm = Literal["instance", "batch"]
 

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.patches import area_weights, random_crop, random_dihedral, random_flips, sample_generator, weighted_choice
+from recon.api import area_weights, random_crop, random_dihedral, random_flips, sample_generator, weighted_choice
 from recon_motion.simulate import MotionParams, simulate_motion
 
 EVAL_SEED = 0  # evaluation corruptions do not depend on the run's seed

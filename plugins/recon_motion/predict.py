@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from recon.data.readers import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
-from recon.data.volume import check_finite, denormalize, normalize_percentile
-from recon.errors import DataError, UsageError
+from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
+from recon.api import check_finite, denormalize, normalize_percentile
+from recon.api import DataError, UsageError
 
 
 @torch.no_grad()

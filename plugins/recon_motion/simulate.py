@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from recon.physics import RigidMotion, Trajectory
+from recon.api import RigidMotion, Trajectory
 
 __all__ = ["MotionParams", "simulate_motion"]
 

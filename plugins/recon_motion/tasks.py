@@ -18,9 +18,9 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.data.images2d import ImageSpec, load_split_images
-from recon.errors import ConfigError, DataError
-from recon.task import Task
+from recon.api import ImageSpec, load_split_images
+from recon.api import ConfigError, DataError
+from recon.api import Task
 from recon_motion.config import MotionConfig, MotionDataConfig, MotionModelConfig, check_motion
 from recon_motion.simulate import MotionParams
 
@@ -91,7 +91,7 @@ class MotionCorrectionTask(Task):
         return ResidualUNet(self.channels, self.channels, m.features, m.norm, m.residual)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator
 
         m = cfg.model
         self.conditional_d = m.conditional_d

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon import hookimpl
+from recon.api import hookimpl
 
 __all__ = ["register_tasks", "register_networks"]
 

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recon.config import DataConfig, EvalConfig, LossConfig, ModelConfig
-from recon.errors import ConfigError
+from recon.api import DataConfig, EvalConfig, LossConfig, ModelConfig
+from recon.api import ConfigError
 
 __all__ = ["SG2ModelConfig", "SG2DataConfig", "SG2LossConfig", "SG2EvalConfig", "AdaConfig",
            "check_config", "ema_decay_for"]

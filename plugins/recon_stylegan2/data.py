@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.collection import load_source
-from recon.data.images2d import ImageSpec, load_options, load_split_images
-from recon.data.patches import random_dihedral, sample_generator
+from recon.api import load_source
+from recon.api import ImageSpec, load_options, load_split_images
+from recon.api import random_dihedral, sample_generator
 
 __all__ = ["image_spec", "split_images", "to_square", "TrainImages", "EvalImages"]
 

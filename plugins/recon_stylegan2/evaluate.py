@@ -38,8 +38,8 @@ _MEMO: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray | None]] = Orde
 
 def _features(extractor: Any, images: Tensor) -> tuple[np.ndarray, np.ndarray | None]:
     """Pool3 features (and logits) of a fixed image set, through the memo and the disk cache."""
-    from recon.data.cache import cache_root
-    from recon.metrics import FeatureStats, FeatureStatsCache, hash_data
+    from recon.api import cache_root
+    from recon.api import FeatureStats, FeatureStatsCache, hash_data
 
     key = (hash_data(images), extractor.weights_id)
     if key in _MEMO:
@@ -62,7 +62,7 @@ def _features(extractor: Any, images: Tensor) -> tuple[np.ndarray, np.ndarray | 
 
 
 def _scores(real: np.ndarray, fake: np.ndarray, logits: np.ndarray | None, ev: Any) -> dict[str, float]:
-    from recon.metrics import fid_from_features, inception_score, kid
+    from recon.api import fid_from_features, inception_score, kid
 
     out = {"fid": fid_from_features(real, fake)}
     out["kid"], out["kid_std"] = kid(real, fake, subsets=ev.kid_subsets, subset_size=ev.kid_subset_size, seed=0)
@@ -95,7 +95,7 @@ def _gaussian_fit_size(train: Tensor, max_elements: int = 200_000_000) -> int:
 
 def _extractor(cfg: Any, device: torch.device) -> tuple[Any, str]:
     """The Inception feature extractor, or ``(None, why not)``."""
-    from recon.metrics import InceptionFeatureExtractor, inception_status
+    from recon.api import InceptionFeatureExtractor, inception_status
 
     if not cfg.eval.fid:
         return None, "not computed: disabled (eval.fid=false)"

@@ -25,8 +25,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.errors import UsageError
-from recon.task import Task
+from recon.api import UsageError
+from recon.api import Task
 from recon_stylegan2 import sampling
 from recon_stylegan2.config import (AdaConfig, SG2DataConfig, SG2EvalConfig, SG2LossConfig, SG2ModelConfig,
                                     check_config)
@@ -123,7 +123,7 @@ class StyleGAN2Task(Task):
         """ADA on D's inputs (``ada.*``), in the [-1, 1] range D sees."""
         if not cfg.ada.enabled:
             return None
-        from recon.augment import AdaptiveAugment
+        from recon.api import AdaptiveAugment
 
         a = cfg.ada
         return AdaptiveAugment(p=a.p, target=a.target, interval=a.interval, speed_kimg=a.speed_kimg,

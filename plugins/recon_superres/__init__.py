@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon import hookimpl
+from recon.api import hookimpl
 
 
 @hookimpl

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from recon.config import ModelConfig
-from recon.data.options import FileDataConfig
+from recon.api import ModelConfig
+from recon.api import FileDataConfig
 
 
 @dataclass

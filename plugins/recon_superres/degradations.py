@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from recon.physics import BicubicDownsample, BlurDownsample, KspaceTruncation, Operator, upsample
+from recon.api import BicubicDownsample, BlurDownsample, KspaceTruncation, Operator, upsample
 
 __all__ = ["DEGRADATIONS", "DEGRADATIONS_3D", "make_operator", "degrade", "bicubic_upsample"]
 

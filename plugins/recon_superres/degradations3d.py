@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from recon.physics import BlurDownsample, KspaceTruncation, upsample
+from recon.api import BlurDownsample, KspaceTruncation, upsample
 from recon_superres.degradations import DEGRADATIONS_3D, make_operator
 
 __all__ = ["DEGRADATIONS_3D", "degrade3d", "blur_downsample3d", "kspace_truncate3d", "trilinear_upsample"]

@@ -20,7 +20,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from recon.nets import make_norm
+from recon.api import make_norm
 from recon_superres.networks import ResidualBlock, bn_or_identity
 
 

@@ -17,13 +17,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.data.augmentation import build_augmentation
-from recon.data.images2d import ImageSpec, load_split_images
-from recon.data.options import augment_spec, image_spec
-from recon.data.patches import RandomPatchDataset, sample_generator
-from recon.errors import ConfigError, DataError
-from recon.physics import Operator, upsample
-from recon.task import Task
+from recon.api import build_augmentation
+from recon.api import ImageSpec, load_split_images
+from recon.api import augment_spec, image_spec
+from recon.api import RandomPatchDataset, sample_generator
+from recon.api import ConfigError, DataError
+from recon.api import Operator, upsample
+from recon.api import Task
 from recon_superres import degradations
 from recon_superres.config import SRDataConfig, SRGANDataConfig, SRModelConfig
 from recon_superres.networks import SRResNet
@@ -127,7 +127,7 @@ class SuperResolutionTask(Task):
         return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator
+        from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
 
         m = cfg.model
         if m.d_arch == "patch":
@@ -160,7 +160,9 @@ class SuperResolutionTask(Task):
             from recon_superres.volumetric import evaluate_3d
 
             return evaluate_3d(self, cfg, generator, split, device, extra_models)
-        return super().evaluate(cfg, generator, split, device, extra_models)
+        from recon.api import evaluate_paired
+
+        return evaluate_paired(self, cfg, generator, split, device, extra_models)
 
     def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         if fake.dim() == 5:  # 3D volumes: the central slice along the slice axis

@@ -17,10 +17,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.data.options import augment_spec, image_spec
-from recon.data.patches import RandomPatchDataset, sample_generator
-from recon.data.volumes3d import load_split_volumes
-from recon.errors import ConfigError, DataError
+from recon.api import augment_spec, image_spec
+from recon.api import RandomPatchDataset, sample_generator
+from recon.api import load_split_volumes
+from recon.api import ConfigError, DataError
 from recon_superres.degradations import DEGRADATIONS_3D
 
 
@@ -71,7 +71,7 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
     if small:
         raise DataError(f"{cfg.data.source}: a training volume of {'x'.join(map(str, small[0]))} is smaller than "
                         f"one {size}^3 patch; lower data.patch_size")
-    from recon.data.augmentation import build_augmentation
+    from recon.api import build_augmentation
 
     return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, task.make_pair(cfg),
                               augment=cfg.data.augment, augment_fn=build_augmentation(augment_spec(cfg)))
@@ -81,7 +81,7 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
 def evaluate_3d(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """The eval.json structure for 3D volumes (fastMRI convention, slices along ``data.axis``)."""
-    from recon.metrics import CONVENTIONS, image_metrics
+    from recon.api import CONVENTIONS, image_metrics
 
     generator.eval()
     methods = {"model": lambda b: generator(b["input"])}
@@ -123,9 +123,9 @@ def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tens
 def predict_volume(cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                    device: torch.device) -> Path:
     """Super-resolve a whole NIfTI volume in 3D; the affine is scaled along every axis."""
-    from recon.data.readers import is_nifti, read_nifti, write_nifti
-    from recon.data.volume import denormalize, normalize_percentile
-    from recon.errors import UsageError
+    from recon.api import is_nifti, read_nifti, write_nifti
+    from recon.api import denormalize, normalize_percentile
+    from recon.api import UsageError
     from recon_superres.predict import upsampled_affine
 
     if not (is_nifti(input_path) and is_nifti(output_path)):

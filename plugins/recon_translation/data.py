@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.data.augmentation import AugmentSpec, build_augmentation
-from recon.data.options import pair_spec
-from recon.data.pairs2d import PairSpec, load_split_pairs
-from recon.data.patches import RandomPatchDataset
-from recon.errors import ConfigError
+from recon.api import AugmentSpec, build_augmentation
+from recon.api import pair_spec
+from recon.api import PairSpec, load_split_pairs
+from recon.api import RandomPatchDataset
+from recon.api import ConfigError
 
 Pairs = tuple[tuple[int, dict[str, np.ndarray]], ...]
 
@@ -54,7 +54,7 @@ def check_roles(cfg: Any, builtin: tuple[str, str] | None) -> None:
     if arg:
         raise ConfigError(f"data.source={cfg.data.source}: choose the contrasts with data.source_contrast and "
                           f"data.target, not '{name}:{arg}'")
-    from recon.data.contrasts import CONTRASTS
+    from recon.api import CONTRASTS
 
     for key, role in (("data.source_contrast", source), ("data.target", target)):
         if role not in CONTRASTS:

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from recon.data.preprocess import LoadOptions, prepare
-from recon.data.readers import is_image, is_nifti, read_any, write_image, write_nifti
-from recon.data.volume import Volume, check_finite
-from recon.errors import DataError, UsageError
+from recon.api import LoadOptions, prepare
+from recon.api import is_image, is_nifti, read_any, write_image, write_nifti
+from recon.api import Volume, check_finite
+from recon.api import DataError, UsageError
 
 
 def normalize_as_in_training(cfg: Any, volume: Volume) -> Volume:
@@ -30,7 +30,7 @@ def normalize_as_in_training(cfg: Any, volume: Volume) -> Volume:
     (:func:`recon.data.preprocess.prepare`, percentile by default), without reorientation
     or resampling so the output keeps the input's shape and affine.
     """
-    from recon.data.collection import builtin_name
+    from recon.api import builtin_name
 
     if builtin_name(cfg.data.source) is None:
         return prepare(volume, LoadOptions(normalize=cfg.data.normalize, orientation="", spacing=()))

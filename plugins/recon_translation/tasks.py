@@ -17,8 +17,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.errors import ConfigError, DataError
-from recon.task import Task
+from recon.api import ConfigError, DataError
+from recon.api import Task
 from recon_translation import data as pairs
 from recon_translation.baselines import HISTOGRAM, LOOKUP, IntensityModels
 from recon_translation.config import TranslationDataConfig, TranslationModelConfig
@@ -43,7 +43,7 @@ class TranslationTask(Task):
         return presets()
 
     def validate(self, cfg: Any) -> None:
-        from recon.data.collection import builtin_name
+        from recon.api import builtin_name
 
         pairs.check_roles(cfg, builtin_name(cfg.data.source))
         m, d = cfg.model, cfg.data
@@ -97,7 +97,7 @@ class TranslationTask(Task):
         return TranslationGenerator(unet, IntensityModels(), residual)
 
     def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.nets import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator
 
         m = cfg.model
         return PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm)
@@ -114,7 +114,9 @@ class TranslationTask(Task):
             self._intensity = stored
         elif self._intensity is None:
             self._intensity = self.fit_intensity(cfg)
-        return super().evaluate(cfg, generator, split, device, extra_models)
+        from recon.api import evaluate_paired
+
+        return evaluate_paired(self, cfg, generator, split, device, extra_models)
 
     def baselines(self, cfg: Any) -> dict[str, Any]:
         if self._intensity is None:

@@ -1,21 +1,13 @@
-"""An example third-party task plugin: Gaussian-noise removal on MRI slices.
+"""Example third-party task plugin: ``pip install ./examples/recon-denoise``, then ``recon list``."""
 
-Install it with ``pip install ./examples/recon-denoise`` and ``recon list`` shows
-``denoise``. Everything heavy is imported inside the factory, so ``recon list`` stays fast.
-"""
-
-from __future__ import annotations
-
-from typing import Any
-
-from recon import hookimpl
+from recon.api import hookimpl
 
 
 @hookimpl
-def register_tasks(register: Any) -> None:
-    def factory() -> Any:
-        from recon_denoise.task import DenoiseTask
+def register_tasks(register):
+    def factory():
+        from recon_denoise.task import DenoiseTask  # imported when the task is used, not by `recon list`
 
         return DenoiseTask()
 
-    register("denoise", factory, description="example plugin: MRI slice denoising vs a Gaussian filter")
+    register("denoise", factory, description="example plugin: MRI slice denoising vs the noisy input")
