@@ -44,6 +44,7 @@ def test_static_view_lists_the_same_names() -> None:
                 assert isinstance(stmt, ast.ImportFrom)
                 for alias in stmt.names:
                     static[alias.name] = stmt.module or ""
+    assert api.__all__ == sorted(api._EXPORTS)
     assert sorted(static) == api.__all__
     assert static == api._EXPORTS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import SMOKE, one_intra_op_thread, phantom_volume, plain_and_gan_runs, write_nifti
+from tests.conftest import one_intra_op_thread, phantom_volume, plain_and_gan_runs, write_nifti
 
 
 @pytest.fixture(autouse=True)
