@@ -8,7 +8,6 @@ import torch
 
 from recon.errors import UsageError
 from recon.metrics import (
-    PSNRMetric,
     fid_from_features,
     frechet_distance,
     image_metrics,
@@ -64,8 +63,6 @@ def test_bad_scale() -> None:
         psnr(GOOD, GOOD, "sr", scale=16)
     with pytest.raises(UsageError, match="sr convention only"):
         psnr(GOOD, GOOD, "fastmri", scale=2)
-    with pytest.raises(UsageError, match="sr convention only"):
-        PSNRMetric("fastmri", scale=2)
 
 
 def test_wrong_layouts() -> None:
