@@ -152,7 +152,8 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     print(f"data pipeline {pipeline:.0f} img/s (0 workers) vs default preset consumption "
           f"{fastest_consumer:.1f} img/s: ratio {result['ratio']:.1f}x (target >= 3x); with affine+elastic "
-          f"augmentation (best of 0/2 workers) {result['ratio_augmented']:.1f}x; second epoch opened {result['file_reads']['epoch2']} files; "
+          f"augmentation (best of 0/2 workers) {result['ratio_augmented']:.1f}x; "
+          f"second epoch opened {result['file_reads']['epoch2']} files; "
           f"mni152 peak memory {result['memory']['cold_peak_mib']:.0f} MiB cold / "
           f"{result['memory']['warm_peak_mib']:.0f} MiB warm (target < 2048)")
     if args.json:

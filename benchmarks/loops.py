@@ -64,7 +64,8 @@ class _Maths:
         if real.requires_grad:
             loss = loss + r1_penalty(real_logits, real) * (loss_cfg.r1_gamma / 2) * loss_cfg.reg_interval
         if reg_due and self.adv.gradient_penalty and loss_cfg.gp_weight > 0:
-            loss = loss + gradient_penalty(D, real_in, fake_in, generator=rng) * loss_cfg.gp_weight * loss_cfg.reg_interval
+            loss = loss + (gradient_penalty(D, real_in, fake_in, generator=rng)
+                           * loss_cfg.gp_weight * loss_cfg.reg_interval)
         if self.augment is not None and hasattr(self.augment, "update"):
             self.augment.update(real_logits.detach().flatten())
         return loss

@@ -156,7 +156,8 @@ def speed_table(records: list[dict[str, Any]]) -> str:
                      _fmt(tr["ratio_monai"], 3),
                      f"{_fmt(fl['efficiency'], 3)} ({fl['achieved_gflops_per_s']:.1f} / "
                      f"{fl['reference']['gflops_per_s']:.1f} GFLOP/s)",
-                     f"{_fmt(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / {da['consumed_samples_per_s']:.1f} img/s)"])
+                     f"{_fmt(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / "
+                     f"{da['consumed_samples_per_s']:.1f} img/s)"])
     header = ["task", "batch", "recon step (ms)", "plain loop (ms)", "MONAI GanTrainer (ms)",
               "recon / plain (target <= 1.05)", "recon / MONAI (target < 1)",
               "FLOP/s vs dense conv (target >= 0.5)", "data / consumption (target >= 3)"]

@@ -138,7 +138,8 @@ def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, de
     results["machine"]["load_avg_1min_end"] = machine_info(device_name)["load_avg_1min"]
     results["wall_s"] = round(time.perf_counter() - start, 2)
     results["commands"] = [{"command": results["command"], "created": results["created"],
-                            "wall_s": results["wall_s"], "machine": dict(results["machine"]), "suite": results["suite"]}]
+                            "wall_s": results["wall_s"], "machine": dict(results["machine"]),
+                            "suite": results["suite"]}]
     written = results
     if previous is not None:
         written, stale = merge_results(previous, results, suites, log=log)

@@ -8,8 +8,9 @@ adversarial weight of the sweep, with the same seed and the same number of steps
 
 (a reduced ``N`` also scales ``trainer.d_warmup_steps`` by ``N / max_steps``, so the
 discriminator plays the same fraction of the run) and each run's ``eval.json`` gives one
-point: distortion (PSNR, SSIM, NMSE) against realism (ST-LPIPS, patch KID/FID). The default preset's own weight is always one of the points (added
-when the sweep lacks it) so the figure can mark it.
+point: distortion (PSNR, SSIM, NMSE) against realism (ST-LPIPS, patch KID/FID). The default
+preset's own weight is always one of the points (added when the sweep lacks it) so the figure
+can mark it.
 
 When the quality suite ran the same variant in the same invocation with the same preset and
 steps, its non-adversarial twin (weight 0) and its adversarial model (the default weight) are

@@ -252,7 +252,8 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
         inner = [a for a in args if a is not Ellipsis] or [Any]
         if origin is tuple and Ellipsis not in args and len(args) != len(value):
             raise ConfigError(f"{key}: expected {len(args)} values, got {len(value)}")
-        items = [_coerce(key, v, inner[i] if i < len(inner) and Ellipsis not in args else inner[0]) for i, v in enumerate(value)]
+        items = [_coerce(key, v, inner[i] if i < len(inner) and Ellipsis not in args else inner[0])
+                 for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if kind is Any:
         return value

@@ -149,7 +149,8 @@ class PluginSystem:
     def add_plugin(self, module: ModuleType | object, name: str) -> None:
         """Register an already imported plugin object and run its hooks in isolation."""
         info = self.plugins.setdefault(
-            name, PluginInfo(name=name, module=getattr(module, "__name__", repr(module)), distribution=None, version=None)
+            name,
+            PluginInfo(name=name, module=getattr(module, "__name__", repr(module)), distribution=None, version=None),
         )
         try:
             self.pm.register(module, name=name)

@@ -248,13 +248,15 @@ def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
     assert entries["mri_superres"].specs[0].preset == "default"
     assert entries["bench_opt_out"].specs == []
     variants = entries["bench_variants"].specs
-    assert [(s.label, s.overrides, s.seed) for s in variants] == [("bench_4x", [], 0), ("bench_8x", ["data.scale=8"], 3)]
+    assert [(s.label, s.overrides, s.seed) for s in variants] == [("bench_4x", [], 0),
+                                                                  ("bench_8x", ["data.scale=8"], 3)]
     assert entries["bench_by_extra"].specs[0].preset == "paper"
     # named explicitly, an opted-out task runs anyway
     assert [s.label for s in discover(["bench_opt_out"])[0].specs] == ["bench_opt_out"]
     # a variant's label selects that variant of its task only
     (entry,) = discover(["bench_8x"])
-    assert entry.name == "bench_variants" and [(s.label, s.overrides) for s in entry.specs] == [("bench_8x", ["data.scale=8"])]
+    assert entry.name == "bench_variants"
+    assert [(s.label, s.overrides) for s in entry.specs] == [("bench_8x", ["data.scale=8"])]
     with pytest.raises(UsageError, match="unknown task"):
         discover(["bench_16x"])
 

@@ -171,7 +171,8 @@ def test_readme_shows_the_lead_tasks_tradeoff_figure(tmp_path: Path) -> None:
     from benchmarks.report import readme_section
 
     def record(task: str) -> dict[str, Any]:
-        points = [{"weight": w, "status": "ok", "default": w == 1e-3, "metrics": {"psnr": 30.0 - w, "st_lpips": 0.2 - w}}
+        points = [{"weight": w, "status": "ok", "default": w == 1e-3,
+                   "metrics": {"psnr": 30.0 - w, "st_lpips": 0.2 - w}}
                   for w in (0.0, 1e-3)]
         return {"label": task, "task": task, "status": "ok", "points": points, "figures": [f"{task}_tradeoff.png"]}
 

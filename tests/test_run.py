@@ -61,8 +61,9 @@ def test_samples_put_the_compared_model_beside_the_adversarial_one(cli, smoke_ru
     from PIL import Image
 
     out = tmp_path / "run"
-    result = cli("run", "--task", "mri_superres", *SMOKE, "--set", "trainer.max_steps=2", "--set", "trainer.sample_every=2",
-                 "--set", "loss.adversarial=0.01", "--set", "eval.max_images=2", "--out", out,
+    result = cli("run", "--task", "mri_superres", *SMOKE, "--set", "trainer.max_steps=2",
+                 "--set", "trainer.sample_every=2", "--set", "loss.adversarial=0.01", "--set", "eval.max_images=2",
+                 "--out", out,
                  "--set", f"eval.compare_checkpoint={smoke_run / 'checkpoints' / 'last.pt'}")
     assert result.code == 0, result.err
     width, _ = Image.open(out / "samples" / "step_0000002.png").size

@@ -20,8 +20,9 @@ identity for single-coil) and ``m`` the mask:
 
 The output image is ``S^H F^H k_out`` (``operator.from_kspace``: the inverse FFT single-coil,
 ``sum_c conj(S_c) F^H k_out_c`` multi-coil, the SENSE combination). Single-coil output k-space
-equals the measurement exactly at the sampled locations. Multi-coil: the *coil* k-space ``k_out`` (``return_kspace=True``) does; the
-combined image is its SENSE projection, which reproduces the measurement exactly only when the
+equals the measurement exactly at the sampled locations. Multi-coil: the *coil* k-space
+``k_out`` (``return_kspace=True``) does; the combined image is its SENSE projection, which
+reproduces the measurement exactly only when the
 measurement is consistent with the maps and the prediction (exact multi-coil projection needs an
 iterative solve, e.g. CG as in MoDL). FFTs run in float32/complex64 even under autocast.
 """

@@ -113,7 +113,8 @@ def fastmri_info(path: str | os.PathLike) -> dict[str, Any]:
                 raise DataError(f"{p}: no 'kspace' dataset (found: {', '.join(sorted(f.keys())) or 'nothing'})")
             ds = f["kspace"]
             _check_kspace(p, ds.shape, ds.dtype)
-            return {"shape": tuple(ds.shape), "num_slices": int(ds.shape[0]), "multicoil": ds.ndim == 4, "keys": sorted(f.keys())}
+            return {"shape": tuple(ds.shape), "num_slices": int(ds.shape[0]), "multicoil": ds.ndim == 4,
+                    "keys": sorted(f.keys())}
     except DataError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as e:
@@ -171,7 +172,8 @@ def read_fastmri_slice(path: str | os.PathLike, index: int) -> tuple[Tensor, np.
     try:
         with h5py.File(p, "r") as f:
             k = np.asarray(f["kspace"][int(index)]).astype(np.complex64, copy=False)
-            keys = ("reconstruction_rss", "reconstruction_esc") if info["multicoil"] else ("reconstruction_esc", "reconstruction_rss")
+            keys = (("reconstruction_rss", "reconstruction_esc") if info["multicoil"]
+                    else ("reconstruction_esc", "reconstruction_rss"))
             target = next((np.asarray(f[key][int(index)]) for key in keys if key in f), None)
     except (OSError, KeyError, ValueError, TypeError) as e:
         raise DataError(f"{p}: unreadable fastMRI file ({e})") from None
@@ -195,7 +197,8 @@ def write_fastmri(
     with h5py.File(p, "w") as f:
         if kspace is not None:
             f.create_dataset("kspace", data=np.asarray(kspace))
-        for key, val in (("reconstruction_rss", reconstruction_rss), ("reconstruction_esc", reconstruction_esc), ("mask", mask)):
+        for key, val in (("reconstruction_rss", reconstruction_rss), ("reconstruction_esc", reconstruction_esc),
+                         ("mask", mask)):
             if val is not None:
                 f.create_dataset(key, data=np.asarray(val))
         for key, val in (attrs or {}).items():
@@ -204,7 +207,8 @@ def write_fastmri(
 
 
 def make_fake_fastmri(
-    path: str | os.PathLike, *, num_slices: int = 2, num_coils: int = 0, shape: tuple[int, int] = (32, 32), seed: int = 0
+    path: str | os.PathLike, *, num_slices: int = 2, num_coils: int = 0, shape: tuple[int, int] = (32, 32),
+    seed: int = 0,
 ) -> str:
     """A tiny fake fastMRI file: smooth random images with phase -> k-space (+ the matching target).
 

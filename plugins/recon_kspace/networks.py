@@ -68,7 +68,8 @@ class UNet(nn.Module):
     ``2**depth`` (``CascadeNet`` pads).
     """
 
-    def __init__(self, in_ch: int = 2, out_ch: int = 2, chans: int = 16, depth: int = 2, convs: int = 2, slope: float = 0.2):
+    def __init__(self, in_ch: int = 2, out_ch: int = 2, chans: int = 16, depth: int = 2, convs: int = 2,
+                 slope: float = 0.2):
         super().__init__()
         if chans < 1 or depth < 0 or convs < 1:
             raise UsageError(f"U-Net needs chans >= 1, depth >= 0, convs >= 1; got {chans}, {depth}, {convs}")
@@ -157,7 +158,8 @@ class CascadeNet(nn.Module):
     def forward(self, zero_filled: Tensor, kspace: Tensor, mask: Tensor, maps: Tensor | None = None) -> Tensor:
         k = as_coil_kspace(kspace)
         if zero_filled.ndim != 4 or zero_filled.shape[1] != 2 or tuple(zero_filled.shape[-2:]) != tuple(k.shape[-2:]):
-            raise UsageError(f"zero_filled must be (N, 2, H, W) matching k-space {tuple(k.shape)}, got {tuple(zero_filled.shape)}")
+            raise UsageError(f"zero_filled must be (N, 2, H, W) matching k-space {tuple(k.shape)}, "
+                             f"got {tuple(zero_filled.shape)}")
         params = FourierParams(as_mask(mask, tuple(k.shape)).to(k.device), maps)
         x = zero_filled
         for block, dc in zip(self.blocks, self.dcs):

@@ -91,7 +91,8 @@ def add_smooth_phase(
     """Real magnitude ``(..., H, W)`` -> complex ``magnitude * exp(i * phase)`` with a smooth random phase."""
     if not isinstance(magnitude, Tensor) or torch.is_complex(magnitude) or magnitude.ndim < 2:
         raise UsageError("magnitude must be a real tensor (..., H, W)")
-    phase = smooth_random_phase(tuple(magnitude.shape), max_phase=max_phase, cutoff=cutoff, seed=seed, generator=generator)
+    phase = smooth_random_phase(tuple(magnitude.shape), max_phase=max_phase, cutoff=cutoff, seed=seed,
+                                generator=generator)
     mag = magnitude.to(torch.float32)
     return torch.polar(mag.abs(), phase.to(mag.device))
 

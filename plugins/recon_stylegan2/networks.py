@@ -134,7 +134,8 @@ class SynthesisNetwork(nn.Module):
         self.num_ws = 0
         for res in self.resolutions:
             in_ch = channels_at(res // 2, channel_base, channel_max) if res > 4 else 0
-            block = SynthesisBlock(in_ch, channels_at(res, channel_base, channel_max), w_dim, res, num_channels, use_noise)
+            block = SynthesisBlock(in_ch, channels_at(res, channel_base, channel_max), w_dim, res, num_channels,
+                                   use_noise)
             self.blocks.append(block)
             self.num_ws += block.num_conv
         self.num_ws += 1  # the last toRGB

@@ -2,8 +2,9 @@
 
 A 3D volume (NIfTI, a DICOM series folder, ``.npy``) is normalised as in training
 (:func:`normalize_as_in_training`), translated slice by slice along ``data.axis`` and
-written as NIfTI on the *same* grid (shape and affine kept; no reorientation). The output is the synthetic target contrast in the normalised [0, 1] range
-of training: the source's intensity scale says nothing about the target's, so it is not
+written as NIfTI on the *same* grid (shape and affine kept; no reorientation). The output is
+the synthetic target contrast in the normalised [0, 1] range of training: the source's
+intensity scale says nothing about the target's, so it is not
 mapped back. A PNG/JPEG/TIFF is translated as one slice (RGB averaged to gray).
 """
 
@@ -56,7 +57,8 @@ def predict_file(cfg: Any, generator: nn.Module, input_path: Path, output_path: 
     """Translate ``input_path`` into ``output_path`` (volume -> NIfTI with its affine, image -> image)."""
     if not (is_nifti(input_path) or is_image(input_path) or input_path.is_dir()
             or input_path.suffix.lower() in (".npy", ".npz")):
-        raise DataError(f"{input_path}: unsupported input (expected .nii/.nii.gz, a DICOM folder, .npy or PNG/JPEG/TIFF)")
+        raise DataError(f"{input_path}: unsupported input "
+                        "(expected .nii/.nii.gz, a DICOM folder, .npy or PNG/JPEG/TIFF)")
     volume = read_any(input_path)
     normed = normalize_as_in_training(cfg, volume)
     if normed.spatial_dims == 3:

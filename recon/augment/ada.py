@@ -311,7 +311,8 @@ class AdaptiveAugment(nn.Module):
             raise ValueError(f"target must be in (0, 1) or None, got {target}")
         if interval < 1 or speed_kimg <= 0:
             raise ValueError("interval must be >= 1 and speed_kimg > 0")
-        self.pipe = pipe if pipe is not None else AugmentPipe.from_preset(preset, value_range=value_range, **pipe_kwargs)
+        self.pipe = (pipe if pipe is not None
+                     else AugmentPipe.from_preset(preset, value_range=value_range, **pipe_kwargs))
         self.target, self.interval, self.speed_kimg, self.p_max = target, int(interval), float(speed_kimg), float(p_max)
         self.register_buffer("p", torch.tensor(float(p)))
         self.register_buffer("sign_sum", torch.zeros([]))

@@ -73,7 +73,8 @@ def warp_centered(images: Tensor, M: Tensor) -> Tensor:
     to_centre = translate2d(ones * -cx, ones * -cy)
     from_centre = translate2d(ones * cx, ones * cy)
     M_pix = from_centre @ M @ to_centre
-    return warp_affine(images, M_pix[:, :2, :], dsize=(h, w), mode="bilinear", padding_mode="reflection", align_corners=True)
+    return warp_affine(images, M_pix[:, :2, :], dsize=(h, w), mode="bilinear", padding_mode="reflection",
+                       align_corners=True)
 
 
 # --- colour -------------------------------------------------------------------------------

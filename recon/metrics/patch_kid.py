@@ -52,7 +52,8 @@ def describe_patches(size: int, count: int, seed: int, weights: str, used: int |
     drawn = f" ({used} distinct crops drawn)" if used is not None and used != count else ""
     return (f"{count} crops{drawn} of {size}x{size} px, crop j from image j mod n, top-left uniform "
             f"(numpy default_rng({seed})), a position already taken or a crop whose target std < {FLAT_STD} "
-            f"redrawn up to {REDRAWS} times; the same crops for every method and the target; InceptionV3 pool3 ({weights}), "
+            f"redrawn up to {REDRAWS} times; the same crops for every method and the target; "
+            f"InceptionV3 pool3 ({weights}), "
             "8-bit, gray repeated to 3, resized to 299; kid_patch = unbiased MMD^2 U-statistic (Gretton "
             "2012 eq. 3, cubic kernel (a.b/d+1)^3, paired i=j cross terms left out) over all crops, "
             "kid_patch_std over 100 random halves (seed 0), fid_patch = Frechet distance")

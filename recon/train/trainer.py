@@ -97,7 +97,8 @@ class Trainer:
         self.g_regularizer = g_reg.to(device) if g_reg is not None else None
         self.generator, self.discriminator = sync_batchnorm(self.generator, self.discriminator, cfg,
                                                             g_reg is not None, self.dist, device)
-        self.ema = EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start) if cfg.trainer.ema_decay > 0 else None
+        self.ema = (EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start)
+                    if cfg.trainer.ema_decay > 0 else None)
         augment = self.task.build_augment(cfg)
         if cfg.loss.d_augment:
             if augment is not None:

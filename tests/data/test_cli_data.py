@@ -131,7 +131,8 @@ def test_bad_volume_in_a_fresh_process_prints_one_line(subprocess_cli, tmp_path:
 
 def test_simulated_t2_source_with_augmentation(cli, tmp_path: Path) -> None:
     result = cli("run", "--task", "mri_superres", *SMOKE, "--out", tmp_path / "r", "--set", "data.source=mni152:t2",
-                 "--set", "data.augment_affine=1", "--set", "data.augment_elastic=1", "--set", "data.augment_intensity=1")
+                 "--set", "data.augment_affine=1", "--set", "data.augment_elastic=1",
+                 "--set", "data.augment_intensity=1")
     assert result.code == 0, result.err
     config = (tmp_path / "r" / "config.yaml").read_text()
     assert "source: mni152:t2" in config and "augment_elastic: 1.0" in config

@@ -37,7 +37,8 @@ def test_multi_coil_round_trip(tmp_path):
     assert vol.target is vol.reconstruction_rss
     rss = ifft2c(vol.slice_kspace(0)).abs().square().sum(0).sqrt()
     np.testing.assert_allclose(rss.numpy(), vol.target[0], rtol=1e-4, atol=1e-5)
-    assert fastmri_info(p) == {"shape": (2, 4, 16, 18), "num_slices": 2, "multicoil": True, "keys": ["kspace", "reconstruction_rss"]}
+    assert fastmri_info(p) == {"shape": (2, 4, 16, 18), "num_slices": 2, "multicoil": True,
+                               "keys": ["kspace", "reconstruction_rss"]}
 
 
 def test_mask_dataset_is_read(tmp_path):

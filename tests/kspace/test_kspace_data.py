@@ -45,7 +45,8 @@ def test_train_items_are_a_pure_function_of_seed_and_index() -> None:
     assert not torch.equal(first["kspace"], other["kspace"])
     assert first["target"].shape == (1, 24, 48) and first["kspace"].shape == (1, 24, 48)
     assert first["zero_filled"].shape == (2, 24, 48) and first["mask"].shape == (1, 1, 48)
-    assert not torch.equal(SimulatedTrainDataset(_images(), Simulation(), seed=8, rows=24)[5]["kspace"], first["kspace"])
+    assert not torch.equal(SimulatedTrainDataset(_images(), Simulation(), seed=8, rows=24)[5]["kspace"],
+                           first["kspace"])
 
 
 def test_item_is_the_masked_kspace_of_a_phased_target() -> None:
@@ -111,7 +112,8 @@ def test_estimated_maps_from_a_fully_sampled_centre() -> None:
     combined = sense_combine(coil_images, maps)  # with the full k-space: the RSS, real and >= 0
     torch.testing.assert_close(combined.real, coil_combine_rss(coil_images), atol=1e-4, rtol=1e-4)
     assert float(combined.imag.abs().max()) < 1e-4
-    undersampled = estimate_maps(kspace * make_mask("equispaced", (32, 36), 4, seed=0), make_mask("equispaced", (32, 36), 4, seed=0))
+    undersampled = estimate_maps(kspace * make_mask("equispaced", (32, 36), 4, seed=0),
+                                 make_mask("equispaced", (32, 36), 4, seed=0))
     assert torch.isfinite(torch.view_as_real(undersampled)).all()
 
 

@@ -118,8 +118,8 @@ def test_nifti_of_random_shape_and_dtype_through_the_data_pipeline(spec, suffix:
 
 
 @FUZZ
-@given(height=st.integers(1, 40), width=st.integers(1, 40), mode=st.sampled_from(["L", "RGB", "RGBA", "I;16", "1", "P"]),
-       files=st.integers(1, 4), seed=st.integers(0, 9))
+@given(height=st.integers(1, 40), width=st.integers(1, 40),
+       mode=st.sampled_from(["L", "RGB", "RGBA", "I;16", "1", "P"]), files=st.integers(1, 4), seed=st.integers(0, 9))
 def test_images_of_random_size_and_mode_through_the_data_pipeline(height, width, mode, files, seed) -> None:
     from PIL import Image
 
@@ -169,7 +169,8 @@ def test_random_overrides(task, data) -> None:
 
 @FUZZ
 @given(preset=st.sampled_from(["smoke", "default", "paper"]) | st.text(max_size=8),
-       seed=st.none() | st.integers(), device=st.none() | st.text(max_size=6), yaml_text=st.none() | st.text(max_size=200))
+       seed=st.none() | st.integers(), device=st.none() | st.text(max_size=6),
+       yaml_text=st.none() | st.text(max_size=200))
 def test_random_build_config(task, preset, seed, device, yaml_text) -> None:
     from recon.config import build_config
     from recon.train.config_checks import check_config
@@ -186,7 +187,8 @@ def test_random_build_config(task, preset, seed, device, yaml_text) -> None:
 
 
 NESTED = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                      lambda inner: (st.lists(inner, max_size=3)
+                                     | st.dictionaries(st.text(max_size=8), inner, max_size=3)),
                       max_leaves=8)
 
 

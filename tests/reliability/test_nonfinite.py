@@ -44,7 +44,8 @@ class TestNanPolicy:
         result = run(cli, tmp_path / "r", "trainer.nan_policy=skip", "fault.steps=[3]")
         assert result.code == 0, result.err
         (warning,) = warnings_of(result.err)
-        assert warning.startswith("recon: warning: non-finite g_loss=nan, d_loss=nan") and "at step 3" in warning and "step skipped (1/3)" in warning
+        assert warning.startswith("recon: warning: non-finite g_loss=nan, d_loss=nan")
+        assert "at step 3" in warning and "step skipped (1/3)" in warning
         logged = records(tmp_path / "r")
         assert sorted(logged) == [1, 2, 4, 5, 6]  # step 3 was dropped, not trained on
         assert logged[2]["lr_g"] == LR and logged[4]["lr_g"] == logged[6]["lr_g"] == LR / 2  # and stays halved
