@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import pluggy
 
@@ -166,12 +166,8 @@ class PluginSystem:
             if impl.plugin_name != plugin_name:
                 continue
             staged: list[Entry] = []
-
-            def register(name: str, factory: Any, description: str = "", **extra: Any) -> None:
-                staged.append(Entry(name, factory, plugin_name, description, extra))
-
             try:
-                impl.function(register=register)
+                impl.function(register=_stager(staged, plugin_name))
                 registry = self.registries[kind]
                 for entry in staged:
                     check_registration(registry, entry)
@@ -194,6 +190,16 @@ class PluginSystem:
 
     def report(self) -> list[dict[str, Any]]:
         return [self.plugins[n].as_dict() for n in sorted(self.plugins)]
+
+
+def _stager(staged: list[Entry], plugin_name: str) -> Callable[..., None]:
+    """The ``register`` callable handed to one hook implementation: it appends to that
+    implementation's own ``staged`` list, which is checked and registered as a whole."""
+
+    def register(name: str, factory: Any, description: str = "", **extra: Any) -> None:
+        staged.append(Entry(name, factory, plugin_name, description, extra))
+
+    return register
 
 
 _SYSTEM: PluginSystem | None = None

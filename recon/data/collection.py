@@ -122,10 +122,12 @@ def _files(path: Path, options: LoadOptions, role: str) -> LoadedSource:
 
 
 @functools.lru_cache(maxsize=8)
-def load_source(source: str, options: LoadOptions = LoadOptions(), role: str = "",
+def load_source(source: str, options: LoadOptions | None = None, role: str = "",
                 builtin_kwargs: tuple[tuple[str, Any], ...] = ()) -> LoadedSource:
-    """The prepared volumes of ``source`` (see the module docstring). Cached per process:
-    callers must not modify the returned arrays."""
+    """The prepared volumes of ``source`` (see the module docstring); ``options`` defaults to
+    ``LoadOptions()``. Cached per process: callers must not modify the returned arrays."""
+    if options is None:
+        options = LoadOptions()
     set_cache_dir(options.cache_dir or None)
     named = builtin_name(source)
     if named is not None:

@@ -100,7 +100,7 @@ def patch_boxes(targets: Sequence[np.ndarray], size: int = PATCH_SIZE, count: in
 
 def crop(images: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int]], size: int) -> torch.Tensor:
     """The crops ``(count, C, size, size)`` (float32) of ``images`` at ``boxes``."""
-    return torch.from_numpy(np.stack([images[i][..., t:t + size, l:l + size] for i, t, l in boxes])
+    return torch.from_numpy(np.stack([images[i][..., top:top + size, left:left + size] for i, top, left in boxes])
                             .astype(np.float32))
 
 
