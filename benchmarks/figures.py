@@ -50,9 +50,9 @@ def metric_bars(record: dict[str, Any], path: Path, machine: dict[str, Any]) -> 
     if not names:
         return None
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names) + 0.5, 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         values = [metrics[m].get(name) for m in methods]
-        shown = [(m, v) for m, v in zip(methods, values) if isinstance(v, (int, float))]
+        shown = [(m, v) for m, v in zip(methods, values, strict=True) if isinstance(v, (int, float))]
         bars = ax.bar(range(len(shown)), [v for _, v in shown],
                       color=[MODEL_COLOR if i == 0 else OTHER_COLOR for i in range(len(shown))])
         ax.bar_label(bars, fmt="%.4g", fontsize=7)
@@ -91,7 +91,7 @@ def sample_grid(record: dict[str, Any], path: Path, machine: dict[str, Any]) -> 
     aspect = max(im.height / im.width for im in images)
     width = 4.5 * len(images)
     fig, axes = plt.subplots(1, len(images), figsize=(width, 4.5 * aspect + 1.0), squeeze=False)
-    for ax, (name, _), image in zip(axes[0], grids, images):
+    for ax, (name, _), image in zip(axes[0], grids, images, strict=True):
         ax.imshow(image, interpolation="nearest")
         panels = "samples (task.visualize)" if record.get("unconditional") else "input | output | target"
         ax.set_title(f"{record['label']} ({name})\n{panels}", fontsize=9)
@@ -118,19 +118,19 @@ def loss_curves(record: dict[str, Any], path: Path, machine: dict[str, Any]) -> 
     runs = [(run, read_jsonl(Path(run["run_dir"]) / "metrics.jsonl")) for run in record.get("runs", [])]
     val_keys = sorted({k for _, rows in runs for r in rows for k in r if k.startswith("val/")})[:4]
     fig, axes = plt.subplots(1, 1 + len(val_keys), figsize=(5.5 + 3.5 * len(val_keys), 4), squeeze=False)
-    ax_loss, val_axes = axes[0, 0], dict(zip(val_keys, axes[0, 1:]))
+    ax_loss, val_axes = axes[0, 0], dict(zip(val_keys, axes[0, 1:], strict=True))
     plotted = False
     for run, rows in runs:
         style = "--" if run["name"] == "non_adversarial" else "-"
         for key in LOSS_KEYS:
             pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
             if pts:
-                ax_loss.plot(*zip(*pts), style, label=f"{key} ({run['name']})", linewidth=1)
+                ax_loss.plot(*zip(*pts, strict=True), style, label=f"{key} ({run['name']})", linewidth=1)
                 plotted = True
         for key, ax in val_axes.items():
             pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
             if pts:
-                ax.plot(*zip(*pts), style, marker="o", label=run["name"], linewidth=1)
+                ax.plot(*zip(*pts, strict=True), style, marker="o", label=run["name"], linewidth=1)
     if not plotted:
         plt.close(fig)
         return None
@@ -151,7 +151,7 @@ def speed_figure(records: list[dict[str, Any]], path: Path, machine: dict[str, A
     if not ok:
         return None
     fig, axes = plt.subplots(len(ok), 2, figsize=(11, 3.6 * len(ok)), squeeze=False)
-    for (ax_t, ax_r), rec in zip(axes, ok):
+    for (ax_t, ax_r), rec in zip(axes, ok, strict=True):
         tr = rec["trainer"]
         loops = [("recon", tr["recon_ms"]), ("plain loop", tr["plain_ms"]), ("MONAI GanTrainer", tr["monai_ms"])]
         loops = [(n, v) for n, v in loops if v is not None]
@@ -225,7 +225,7 @@ def _tradeoff_panel(ax: Any, record: dict[str, Any], key: str, xlabel: str) -> b
     pts.sort(key=lambda p: p["weight"])
     xs, ys = [p["metrics"][key] for p in pts], [p["metrics"]["psnr"] for p in pts]
     ax.plot(xs, ys, "-o", color=MODEL_COLOR, linewidth=1, markersize=5, zorder=2, label="recon, λ sweep")
-    for p, x, y in zip(pts, xs, ys):
+    for p, x, y in zip(pts, xs, ys, strict=True):
         ax.annotate(f"λ={p['weight']:g}", (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
         if p["weight"] == 0:
             ax.scatter([x], [y], marker="s", s=70, facecolor="none", edgecolor="black", zorder=3,
@@ -259,7 +259,7 @@ def tradeoff_figure(record: dict[str, Any], path: Path, machine: dict[str, Any])
     if not axes_wanted:
         return None
     fig, axes = plt.subplots(1, len(axes_wanted), figsize=(6.2 * len(axes_wanted), 5), squeeze=False)
-    for ax, (key, label) in zip(axes[0], axes_wanted):
+    for ax, (key, label) in zip(axes[0], axes_wanted, strict=True):
         _tradeoff_panel(ax, record, key, label)
     fig.suptitle(tradeoff_title(record), fontsize=10)
     return _save(fig, path, machine)

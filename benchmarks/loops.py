@@ -90,9 +90,9 @@ class _Maths:
         if self.ema is None:
             return
         decay = self.cfg.trainer.ema_decay
-        for pe, p in zip(self.ema.parameters(), self.G.parameters()):
+        for pe, p in zip(self.ema.parameters(), self.G.parameters(), strict=True):
             pe.lerp_(p, 1 - decay)
-        for be, b in zip(self.ema.buffers(), self.G.buffers()):
+        for be, b in zip(self.ema.buffers(), self.G.buffers(), strict=True):
             be.copy_(b)
 
 

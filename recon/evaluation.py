@@ -91,7 +91,7 @@ class _Scores:
 
     def add_perceptual(self, volume_ids: Tensor, distances: dict[str, list[float]]) -> None:
         for name, values in distances.items():
-            for vid, value in zip(volume_ids.tolist(), values):
+            for vid, value in zip(volume_ids.tolist(), values, strict=True):
                 self.perceptual[name][int(vid)].append(value)
 
     def compute(self, extra: dict[str, "RegisteredMetric"] | None = None) -> dict[str, float]:
@@ -316,9 +316,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [[name] + [_fmt(metrics.get(k)) for k in keys] for name, metrics in rows]
     widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]
     out = [f"{result['task']} on the {result['split']} split ({result['n_images']} images)"]
-    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
     return "\n".join(out)
 
 

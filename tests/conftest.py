@@ -61,7 +61,7 @@ def phantom_volume(shape: tuple[int, int, int] = (48, 48, 40), seed: int = 0) ->
     """A smooth synthetic 'head': nested ellipsoids plus a little texture, values >= 0."""
     rng = np.random.default_rng(seed)
     grids = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
-    r = sum((g / s) ** 2 for g, s in zip(grids, (0.8, 0.9, 0.85)))
+    r = sum((g / s) ** 2 for g, s in zip(grids, (0.8, 0.9, 0.85), strict=True))
     vol = (r < 1).astype(np.float32) * 0.6 + (r < 0.5).astype(np.float32) * 0.3
     vol += 0.05 * rng.standard_normal(shape).astype(np.float32) * (r < 1)
     return np.clip(vol, 0, None)

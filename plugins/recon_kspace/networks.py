@@ -95,7 +95,7 @@ class UNet(nn.Module):
             x = block(x)
             skips.append(x)
         skips.pop()
-        for up, block in zip(self.up, self.up_conv):
+        for up, block in zip(self.up, self.up_conv, strict=True):
             x = block(torch.cat([up(x), skips.pop()], dim=1))
         return self.out(x)
 
@@ -162,7 +162,7 @@ class CascadeNet(nn.Module):
                              f"got {tuple(zero_filled.shape)}")
         params = FourierParams(as_mask(mask, tuple(k.shape)).to(k.device), maps)
         x = zero_filled
-        for block, dc in zip(self.blocks, self.dcs):
+        for block, dc in zip(self.blocks, self.dcs, strict=True):
             x = block(x)
             x = to_channels(dc(to_complex(x.float(), dim=1), k, params), dim=1)
         return x

@@ -101,7 +101,7 @@ def fit_lookup(sources: Sequence[np.ndarray], targets: Sequence[np.ndarray], n_b
     """
     sums = np.zeros(n_bins)
     counts = np.zeros(n_bins)
-    for src, tgt in zip(sources, targets):
+    for src, tgt in zip(sources, targets, strict=True):
         s = np.clip(np.asarray(src, dtype=np.float64).reshape(-1), 0.0, 1.0)
         index = np.minimum((s * n_bins).astype(np.int64), n_bins - 1)
         sums += np.bincount(index, weights=np.asarray(tgt, dtype=np.float64).reshape(-1), minlength=n_bins)

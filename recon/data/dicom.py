@@ -118,7 +118,7 @@ def read_dicom_series(folder: Path) -> Volume:
     keyed.sort(key=lambda item: item[0])
     positions = np.array([k for k, _ in keyed])
     if np.any(np.diff(positions) == 0):
-        dup = next(f for (a, f), (b, _) in zip(keyed[1:], keyed[:-1]) if a == b)
+        dup = next(f for (a, f), (b, _) in zip(keyed[1:], keyed[:-1], strict=True) if a == b)
         raise DataError(f"{folder}: two slices at the same position ({dup.name}); is this one series?")
     slices: list[np.ndarray] = []
     for _, f in keyed:

@@ -73,7 +73,7 @@ def slice_indices(volume: Volume, spec: ImageSpec, indices: range | None = None)
     n = volume.array.shape[spec.axis + 1]
     chosen = list(indices if indices is not None else range(n))
     slices = take_slices(volume.array, spec.axis, chosen)
-    return [i for i, s in zip(chosen, slices) if foreground_fraction(s) >= spec.min_foreground]
+    return [i for i, s in zip(chosen, slices, strict=True) if foreground_fraction(s) >= spec.min_foreground]
 
 
 def to_images(volume: Volume, spec: ImageSpec, indices: list[int] | None = None) -> list[np.ndarray]:
@@ -109,7 +109,7 @@ def plan_for(loaded: LoadedSource, spec: ImageSpec, reference: list[Volume] | No
 
 def record(kind: str, spec: ImageSpec, plan: SplitPlan, loaded: LoadedSource, **extra: object) -> None:
     """Record the split of ``spec`` for ``splits.json``."""
-    norms = {item: v.norm for item, v in zip(loaded.items, loaded.volumes) if v.norm}
+    norms = {item: v.norm for item, v in zip(loaded.items, loaded.volumes, strict=True) if v.norm}
     info = {"kind": kind, "axis": spec.axis, "seed": spec.seed, "gap": spec.gap,
             "val_fraction": spec.val_fraction, "test_fraction": spec.test_fraction,
             "skipped": list(loaded.skipped), "normalization": norms, **extra}

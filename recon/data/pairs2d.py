@@ -120,7 +120,7 @@ def load_split_pairs(spec: PairSpec, split: str) -> tuple[Pair, ...]:
     first = per_role[spec.roles[0]]
     for role in spec.roles[1:]:  # built-in sources: one grid for every contrast
         other = per_role[role]
-        for a, b in zip(first.volumes, other.volumes):
+        for a, b in zip(first.volumes, other.volumes, strict=True):
             if a.array.shape[1:] != b.array.shape[1:]:
                 raise DataError(f"{spec.source}: {role} has shape {tuple(b.array.shape[1:])}, "
                                 f"{spec.roles[0]} has {tuple(a.array.shape[1:])}")

@@ -72,7 +72,7 @@ def random_flips_3d(volume: Tensor, rng: torch.Generator) -> Tensor:
     """Random flips of each axis and a random in-plane 90-degree rotation of ``(C, D, H, W)``
     (the in-plane rotation keeps an anisotropic slice axis in place)."""
     code = int(torch.randint(0, 32, (1,), generator=rng))
-    dims = [d for bit, d in zip((1, 2, 4), (-3, -2, -1)) if code & bit]
+    dims = [d for bit, d in zip((1, 2, 4), (-3, -2, -1), strict=True) if code & bit]
     if dims:
         volume = volume.flip(dims)
     return torch.rot90(volume, code >> 3, dims=(-2, -1))

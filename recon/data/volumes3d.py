@@ -40,7 +40,7 @@ def _crop_multiple_3d(array: np.ndarray, multiple: int) -> np.ndarray:
 def load_split_volumes(spec: ImageSpec, split: str) -> tuple[tuple[int, np.ndarray], ...]:
     """``(volume_id, volume (C, X, Y, Z))`` of ``split``: slabs of one volume or whole volumes."""
     loaded = load_source(spec.source, load_options(spec), spec.role)
-    flat = [item for item, v in zip(loaded.items, loaded.volumes) if v.spatial_dims != 3]
+    flat = [item for item, v in zip(loaded.items, loaded.volumes, strict=True) if v.spatial_dims != 3]
     if flat:
         raise DataError(f"{flat[0]}: a 2D image, but this task works on 3D volumes (model.spatial_dims=3)")
     plan = plan_for(loaded, spec)

@@ -190,7 +190,7 @@ def reduce_logs(logs: dict[str, float], dist: DistInfo, device: torch.device) ->
     keys = sorted(logs)
     values = torch.tensor([float(logs[k]) for k in keys], device=device, dtype=torch.float64)
     _tdist().all_reduce(values)
-    return {k: v / dist.world_size for k, v in zip(keys, values.tolist())}
+    return {k: v / dist.world_size for k, v in zip(keys, values.tolist(), strict=True)}
 
 
 @torch.no_grad()

@@ -42,7 +42,7 @@ class EMA:
             torch._foreach_copy_(ema_params, params)
         else:
             torch._foreach_lerp_(ema_params, params, 1.0 - decay)
-        for ema_buf, buf in zip(self.model.buffers(), model.buffers()):
+        for ema_buf, buf in zip(self.model.buffers(), model.buffers(), strict=True):
             ema_buf.copy_(buf)
 
     def state_dict(self) -> dict:

@@ -52,8 +52,8 @@ def lr_snapshot(trainer: Any) -> list[list[float]]:
 
 def reduce_lr(trainer: Any, before: list[list[float]], factor: float = LR_FACTOR) -> None:
     """Set each group's lr to ``factor`` x its value ``before`` (the fault), schedulers included."""
-    for (opt, sched), lrs in zip(_pairs(trainer), before):
-        for i, (group, lr) in enumerate(zip(opt.param_groups, lrs)):
+    for (opt, sched), lrs in zip(_pairs(trainer), before, strict=True):
+        for i, (group, lr) in enumerate(zip(opt.param_groups, lrs, strict=True)):
             target = lr * factor
             ratio = target / group["lr"] if group["lr"] else factor
             group["lr"] = target

@@ -25,7 +25,7 @@ def make_grid(panels: list[Tensor], pad: int = 2) -> Tensor:
     Returns ``(3, N*(H+pad), len(panels)*(W+pad))`` in [0, 1]; 1-channel panels become gray.
     """
     rows = []
-    for row in zip(*[p.detach().float().cpu() for p in panels]):
+    for row in zip(*[p.detach().float().cpu() for p in panels], strict=True):
         tiles = [_rgb(t) for t in row]
         height = max(t.shape[-2] for t in tiles)
         tiles = [F.pad(t, (0, pad, 0, pad + height - t.shape[-2]), value=1.0) for t in tiles]
@@ -119,7 +119,7 @@ def _with_header(image, labels: list[str], widths: list[int]):  # noqa: ANN001, 
     canvas.paste(image, (0, HEADER_PX))
     draw = ImageDraw.Draw(canvas)
     x = 0
-    for label, width in zip(labels, widths):
+    for label, width in zip(labels, widths, strict=True):
         for size in range(13, 5, -1):  # the largest font that fits the column
             try:
                 font = ImageFont.load_default(size=size)

@@ -64,7 +64,7 @@ def test_workers_deliver_the_same_batches() -> None:
         loader = iter(DataLoader(data, batch_sampler=sampler, num_workers=workers))
         return [next(loader)["target"] for _ in range(3)]
 
-    for x, y in zip(batches(0), batches(2)):
+    for x, y in zip(batches(0), batches(2), strict=True):
         assert torch.equal(x, y)
 
 

@@ -86,7 +86,7 @@ def test_fixed_mask_mode_and_eval_items() -> None:
     sim = Simulation(fixed_mask_seed=11)
     assert torch.equal(sim.mask((40, 48), 1), sim.mask((40, 48), 2))
     assert not torch.equal(Simulation().mask((40, 48), 1), Simulation().mask((40, 48), 2))
-    images = tuple((v, im.numpy()) for v, im in zip([0, 0, 1], _images()))
+    images = tuple((v, im.numpy()) for v, im in zip([0, 0, 1], _images(), strict=True))
     ds = SimulatedEvalDataset(images, Simulation())
     assert [int(ds[i]["volume"]) for i in range(3)] == [0, 0, 1]
     assert torch.equal(ds[2]["kspace"], ds[2]["kspace"])
@@ -157,7 +157,7 @@ def test_hfen_against_the_published_definition() -> None:
     gt += 0.05 * rng.random(gt.shape)
     pred = gt + 0.05 * rng.standard_normal(gt.shape)
     kernel = _reference_log_kernel()
-    err = np.stack([convolve(p - t, kernel, mode="reflect") for p, t in zip(pred, gt)])
+    err = np.stack([convolve(p - t, kernel, mode="reflect") for p, t in zip(pred, gt, strict=True)])
     ref = np.stack([convolve(t, kernel, mode="reflect") for t in gt])
     expected = math.sqrt(np.sum(err**2) / np.sum(ref**2))
     assert hfen(gt, pred) == pytest.approx(expected, rel=0.03)
