@@ -371,3 +371,13 @@ def test_base_operator_contract():
     assert torch.equal(op(torch.ones(2)), torch.full((2,), 2.0)) and op.sample((2,), _gen(0)) is None
     with pytest.raises(NotImplementedError, match="not linear"):
         op.adjoint(torch.ones(2))
+
+
+@pytest.mark.parametrize("op, method", [(MaskedFourier(), "forward"), (MaskedFourier(), "adjoint"),
+                                        (MaskedFourier(), "pseudo_inverse"), (Inpainting(), "forward"),
+                                        (Inpainting(), "adjoint"), (Inpainting(), "pseudo_inverse"),
+                                        (RigidMotion(), "forward")])
+def test_operators_with_parameters_refuse_none(op, method):
+    """Their signatures keep the base class's ``params=None``; leaving it out is a TypeError naming the method."""
+    with pytest.raises(TypeError, match=f"{type(op).__name__}.{method} needs params"):
+        getattr(op, method)(torch.zeros(1, 1, 8, 8))

@@ -26,7 +26,7 @@ from torch import Tensor
 from recon.errors import UsageError
 from recon.physics.coils import coil_combine_rss, sense_combine, sense_expand, simulate_coil_maps
 from recon.physics.fft import IMAGE_DIMS, check_complex, fftc, ifftc
-from recon.physics.operator import LinearOperator
+from recon.physics.operator import LinearOperator, require_params
 
 __all__ = ["FourierParams", "MaskedFourier", "MaskSampler", "apply_mask", "validate_mask"]
 
@@ -169,17 +169,22 @@ class MaskedFourier(LinearOperator):
         return apply_mask(kspace, params.mask)
 
     # -- the contract -------------------------------------------------------------------------
-    def forward(self, x: Tensor, params: FourierParams) -> Tensor:
-        """``M F S x``: complex image ``(..., H, W)`` -> masked coil k-space ``(..., C, H, W)``."""
+    def forward(self, x: Tensor, params: FourierParams | None = None) -> Tensor:
+        """``M F S x``: complex image ``(..., H, W)`` -> masked coil k-space ``(..., C, H, W)``
+        (``params`` required)."""
+        params = require_params(params, "MaskedFourier.forward")
         return self.mask_kspace(self.to_kspace(x, params.maps), params)
 
-    def adjoint(self, y: Tensor, params: FourierParams) -> Tensor:
-        """``S^H F^H M y``: coil k-space ``(..., C, H, W)`` -> complex image ``(..., H, W)``."""
+    def adjoint(self, y: Tensor, params: FourierParams | None = None) -> Tensor:
+        """``S^H F^H M y``: coil k-space ``(..., C, H, W)`` -> complex image ``(..., H, W)``
+        (``params`` required)."""
+        params = require_params(params, "MaskedFourier.adjoint")
         return self.from_kspace(self.mask_kspace(y, params), params.maps)
 
-    def pseudo_inverse(self, y: Tensor, params: FourierParams) -> Tensor:
-        """The zero-filled reconstruction ``A^H y``: coil k-space ``(..., C, H, W)`` -> complex ``(..., H, W)``."""
-        return self.adjoint(y, params)
+    def pseudo_inverse(self, y: Tensor, params: FourierParams | None = None) -> Tensor:
+        """The zero-filled reconstruction ``A^H y``: coil k-space ``(..., C, H, W)`` -> complex ``(..., H, W)``
+        (``params`` required)."""
+        return self.adjoint(y, require_params(params, "MaskedFourier.pseudo_inverse"))
 
     def zero_filled_magnitude(self, y: Tensor, params: FourierParams) -> Tensor:
         """The magnitude baseline ``(..., H, W)``: ``|A^H y|`` single-coil, the root-sum-of-squares of

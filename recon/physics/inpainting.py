@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from recon.errors import UsageError
-from recon.physics.operator import LinearOperator
+from recon.physics.operator import LinearOperator, require_params
 
 __all__ = ["FILLS", "Inpainting", "InpaintingParams", "HoleSampler", "biharmonic", "fill_hole", "pull_push"]
 
@@ -145,17 +145,18 @@ class Inpainting(LinearOperator):
             return InpaintingParams(torch.stack([self.mask_sampler((h, w), generator) for _ in range(int(shape[0]))]))
         return InpaintingParams(self.mask_sampler((h, w), generator))
 
-    def forward(self, x: Tensor, params: InpaintingParams) -> Tensor:
-        """``(N?, C, H, W)`` -> the same with the hole set to 0."""
-        return fill_hole(x, params.mask, "zero")
+    def forward(self, x: Tensor, params: InpaintingParams | None = None) -> Tensor:
+        """``(N?, C, H, W)`` -> the same with the hole set to 0 (``params`` required)."""
+        return fill_hole(x, require_params(params, "Inpainting.forward").mask, "zero")
 
-    def adjoint(self, y: Tensor, params: InpaintingParams) -> Tensor:
-        """``(1 - m) y`` (the operator is self-adjoint): ``(N?, C, H, W)``."""
-        return self.forward(y, params)
+    def adjoint(self, y: Tensor, params: InpaintingParams | None = None) -> Tensor:
+        """``(1 - m) y`` (the operator is self-adjoint): ``(N?, C, H, W)`` (``params`` required)."""
+        return self.forward(y, require_params(params, "Inpainting.adjoint"))
 
-    def pseudo_inverse(self, y: Tensor, params: InpaintingParams) -> Tensor:
-        """The measurement ``(N?, C, H, W)`` with its hole filled by ``fill``; known pixels unchanged."""
-        return fill_hole(y, params.mask, self.fill)
+    def pseudo_inverse(self, y: Tensor, params: InpaintingParams | None = None) -> Tensor:
+        """The measurement ``(N?, C, H, W)`` with its hole filled by ``fill``; known pixels unchanged
+        (``params`` required)."""
+        return fill_hole(y, require_params(params, "Inpainting.pseudo_inverse").mask, self.fill)
 
     @staticmethod
     def keep_known(x: Tensor, y: Tensor, params: InpaintingParams) -> Tensor:

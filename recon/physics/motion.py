@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from recon.physics.fft import IMAGE_DIMS, fftc, ifftc
-from recon.physics.operator import Operator
+from recon.physics.operator import Operator, require_params
 
 __all__ = ["RigidMotion", "Trajectory", "acquisition_order", "center_rows", "phase_ramp", "rotate"]
 
@@ -188,11 +188,13 @@ class RigidMotion(Operator):
             kspace[..., rows, :] = k_pose[..., rows, :]
         return kspace
 
-    def forward(self, x: Tensor, params: Trajectory) -> Tensor:
+    def forward(self, x: Tensor, params: Trajectory | None = None) -> Tensor:
         """The corrupted magnitude image ``|F^-1 k|``: real ``(N?, C, H, W)`` -> float32, same shape.
 
-        A batch ``(N, C, H, W)`` takes a batched trajectory (one per sample) or one shared by all.
+        A batch ``(N, C, H, W)`` takes a batched trajectory (one per sample) or one shared by all
+        (``params`` required).
         """
+        params = require_params(params, "RigidMotion.forward")
         if x.dim() == 4:  # a batch: its own trajectory per sample, or one shared by all
             return torch.stack([self.forward(x[i], params[i] if params.batched else params) for i in range(x.shape[0])])
         return ifftc(self.corrupt_kspace(x, params), IMAGE_DIMS).abs().to(torch.float32)

@@ -22,12 +22,14 @@ operator needs a CPU library).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
 import torch
 from torch import Tensor
 
 __all__ = ["Operator", "LinearOperator", "adjoint_by_autograd"]
+
+_P = TypeVar("_P")
 
 
 class Operator:
@@ -38,12 +40,12 @@ class Operator:
     """
 
     #: whether ``forward`` is linear in ``x`` (and ``adjoint`` implemented)
-    linear: bool = False
+    linear: ClassVar[bool] = False
     #: the pseudo-inverse's name as a baseline in ``eval.json`` (``bicubic``, ``zero-filled`` ...)
-    baseline_name: str = "pseudo-inverse"
+    baseline_name: ClassVar[str] = "pseudo-inverse"
     #: the dataclass :meth:`sample` returns (rebuilt from its fields, e.g. of a collated batch);
     #: ``None``: no parameters, or a mapping of tensors
-    params_type: type | None = None
+    params_type: ClassVar[type | None] = None
 
     def sample(self, shape: Sequence[int], generator: torch.Generator | None = None) -> Any:
         """Per-sample parameters for an input of ``shape``; ``None`` for a deterministic operator.
@@ -84,6 +86,14 @@ class LinearOperator(Operator):
 
     def adjoint(self, y: Tensor, params: Any = None) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def require_params(params: _P | None, where: str) -> _P:
+    """``params``, or a ``TypeError`` when it is ``None``: for the methods of an operator whose
+    parameters have no default (the signatures keep the base class's ``params=None``)."""
+    if params is None:
+        raise TypeError(f"{where} needs params (what sample() returns), got None")
+    return params
 
 
 def adjoint_by_autograd(forward: Callable[[Tensor], Tensor], y: Tensor, x_shape: Sequence[int]) -> Tensor:

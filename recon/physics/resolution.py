@@ -20,6 +20,7 @@ third. None is the Moore-Penrose inverse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any, Callable
 
 import torch
@@ -156,7 +157,8 @@ class KspaceTruncation(Operator):
         sizes = [n // self.scale for n in x.shape[-self.spatial_dims:]]
         # the DC stays central
         starts = [n // 2 - s // 2 for n, s in zip(x.shape[-self.spatial_dims:], sizes, strict=True)]
-        centre = kspace[(..., *(slice(a, a + s) for a, s in zip(starts, sizes, strict=True)))]
+        window: tuple[EllipsisType | slice, ...] = (..., *(slice(a, a + s) for a, s in zip(starts, sizes, strict=True)))
+        centre = kspace[window]
         return (ifftc(centre, self._dims).abs() / self._gain()).to(x.dtype)
 
     def _zero_pad(self, y: Tensor) -> Tensor:
@@ -165,7 +167,8 @@ class KspaceTruncation(Operator):
         big = [n * self.scale for n in small]
         padded = torch.zeros(*y.shape[: y.dim() - self.spatial_dims], *big, dtype=kspace.dtype, device=y.device)
         starts = [b // 2 - n // 2 for b, n in zip(big, small, strict=True)]
-        padded[(..., *(slice(a, a + n) for a, n in zip(starts, small, strict=True)))] = kspace
+        window: tuple[EllipsisType | slice, ...] = (..., *(slice(a, a + n) for a, n in zip(starts, small, strict=True)))
+        padded[window] = kspace
         return (ifftc(padded, self._dims).abs() * self._gain()).to(y.dtype)
 
     def forward(self, x: Tensor, params: Any = None) -> Tensor:
