@@ -15,7 +15,7 @@ scored on its own and averaged.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Sized, cast
 
 import numpy as np
 import torch
@@ -219,7 +219,8 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     n_images = 0
     # under torchrun each process scores a contiguous shard; rank 0 gathers and scores all
     limit = cfg.eval.max_images
-    shard = shard_range(min(len(dataset), limit) if limit else len(dataset))
+    size = len(cast(Sized, dataset))  # evaluation datasets are map-style (iterate_batches indexes them)
+    shard = shard_range(min(size, limit) if limit else size)
     for batch in iterate_batches(dataset, cfg.eval.batch_size, indices=shard):
         batch = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
         target = batch["target"].clamp(0, 1)
@@ -232,17 +233,19 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
             if lpips_model is not None:
                 scores[name].lpips.extend(lpips_model(target, pred).float().cpu().tolist())
             scores[name].add_perceptual(volume_ids, st_lpips(target, pred))
-    n_images = _gather_shards(scores, n_images)
-    if n_images is None:  # not rank 0: receive rank 0's result
+    gathered = _gather_shards(scores, n_images)
+    if gathered is None:  # not rank 0: receive rank 0's result
         return broadcast_from_main(None)
+    n_images = gathered
 
     extra = registered_metrics(cfg, task.metric_convention, scale if task.metric_convention == "sr" else 0)
     computed = {name: s.compute(extra) for name, s in scores.items()}
     patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
     for name, values in patches.items():
         computed[name].update(values)
-    baseline_list = [{"name": name, "metrics": computed[name]} for name in methods if name != "model"]
-    conventions = dict(CONVENTIONS[task.metric_convention])
+    baseline_list: list[dict[str, Any]] = [{"name": name, "metrics": computed[name]}
+                                           for name in methods if name != "model"]
+    conventions: dict[str, Any] = dict(CONVENTIONS[task.metric_convention])  # plus crop_border: int
     conventions["name"] = task.metric_convention
     if task.metric_convention == "sr":
         conventions["crop_border"] = scale

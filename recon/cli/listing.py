@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from recon.plugins import get_plugin_system
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     system = get_plugin_system()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in system.tasks.entries():
         rows.append({"name": entry.name, "plugin": entry.plugin, "description": entry.description,
                      **{k: v for k, v in entry.extra.items() if isinstance(v, (str, int, float, list, bool))}})

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, overload
 
 import torch
 from torch import nn
@@ -66,6 +66,14 @@ class CompiledModule(nn.Module):
         """DDP's ``no_sync`` of the wrapped module (a no-op context without DDP)."""
         inner = getattr(self.module, "no_sync", None)
         return inner() if inner is not None else contextlib.nullcontext()
+
+
+@overload
+def maybe_compile(module: nn.Module, enabled: bool, name: str) -> nn.Module: ...
+
+
+@overload
+def maybe_compile(module: None, enabled: bool, name: str) -> None: ...
 
 
 def maybe_compile(module: nn.Module | None, enabled: bool, name: str) -> nn.Module | None:

@@ -85,8 +85,9 @@ def _destroy() -> None:
 
 
 def _no_sync(module: nn.Module, last: bool) -> ContextManager:
-    if not last and hasattr(module, "no_sync"):
-        return module.no_sync()
+    no_sync: Callable[[], ContextManager] | None = getattr(module, "no_sync", None)  # DDP's
+    if not last and no_sync is not None:
+        return no_sync()
     return contextlib.nullcontext()
 
 

@@ -172,6 +172,7 @@ class Trainer:
         nets: dict[str, Any] = {"generator": self.generator.state_dict()}
         optim: dict[str, Any] = {"generator": self.opt_g.state_dict()}
         if self.discriminator is not None:
+            assert self.opt_d is not None  # built with the discriminator (_build_optimizers)
             nets["discriminator"] = self.discriminator.state_dict()
             optim["discriminator"] = self.opt_d.state_dict()
         if self.ema is not None:
@@ -210,6 +211,7 @@ class Trainer:
         self.generator.load_state_dict(state["nets"]["generator"])
         self.opt_g.load_state_dict(state["optim"]["generator"])
         if self.discriminator is not None:
+            assert self.opt_d is not None  # built with the discriminator (_build_optimizers)
             self.discriminator.load_state_dict(state["nets"]["discriminator"])
             self.opt_d.load_state_dict(state["optim"]["discriminator"])
         if self.ema is not None and "ema" in state["nets"]:
@@ -277,8 +279,10 @@ class Trainer:
                           and self.step >= t.d_warmup_steps)
         logs: dict[str, float] = {}
         if adversarial_on:
+            opt_d = self.opt_d
+            assert opt_d is not None  # adversarial_on needs the discriminator, built with its optimizer
             for _ in range(t.d_steps):
-                logs.update(discriminator_phase(self.ctx, self.opt_d, self.scaler_d, batches, self.step, rng))
+                logs.update(discriminator_phase(self.ctx, opt_d, self.scaler_d, batches, self.step, rng))
         nonfinite_d = logs.pop("nonfinite", 0.0)
         logs.update(generator_phase(self.ctx, self.opt_g, self.scaler_g, batches, self.step, rng, adversarial_on))
         logs["nonfinite"] = max(nonfinite_d, logs.get("nonfinite", 0.0))
