@@ -42,11 +42,11 @@ class MaskConfig:
     fill: Literal["zero", "mean", "smooth", "biharmonic"] = "zero"  # hole value in the input (see fill.py)
 
 
-def _uniform(rng: torch.Generator, low: float, high: float) -> float:
+def _uniform(rng: torch.Generator | None, low: float, high: float) -> float:
     return low + (high - low) * float(torch.rand(1, generator=rng))
 
 
-def _randint(rng: torch.Generator, low: int, high: int) -> int:
+def _randint(rng: torch.Generator | None, low: int, high: int) -> int:
     """An integer in ``[low, high]`` (inclusive)."""
     return int(torch.randint(low, high + 1, (1,), generator=rng))
 
@@ -66,7 +66,7 @@ def center_mask(h: int, w: int, size: float) -> Tensor:
     return mask
 
 
-def rectangles_mask(h: int, w: int, rng: torch.Generator, max_size: float, min_size: float,
+def rectangles_mask(h: int, w: int, rng: torch.Generator | None, max_size: float, min_size: float,
                     count: int) -> Tensor:
     """1..``count`` rectangles, sides uniform in ``[min_size, max_size]`` of the image side."""
     mask = torch.zeros(1, h, w)
@@ -87,7 +87,7 @@ def _segment_distance(ys: Tensor, xs: Tensor, p0: tuple[float, float], p1: tuple
     return torch.hypot(ys - (p0[0] + t * dy), xs - (p0[1] + t * dx))
 
 
-def brush_mask(h: int, w: int, rng: torch.Generator, strokes: int, max_vertices: int,
+def brush_mask(h: int, w: int, rng: torch.Generator | None, strokes: int, max_vertices: int,
                brush_width: float) -> Tensor:
     """Free-form strokes: each a polyline from a random start, turning by up to 60 degrees
     at each vertex, segment lengths 5-25% of the side, drawn with a round brush of diameter
@@ -110,8 +110,9 @@ def brush_mask(h: int, w: int, rng: torch.Generator, strokes: int, max_vertices:
     return hole[None].float()
 
 
-def make_mask(cfg: MaskConfig, h: int, w: int, rng: torch.Generator) -> Tensor:
-    """The ``(1, H, W)`` hole mask of ``cfg.kind`` (``rng`` unused for ``center``)."""
+def make_mask(cfg: MaskConfig, h: int, w: int, rng: torch.Generator | None) -> Tensor:
+    """The ``(1, H, W)`` hole mask of ``cfg.kind`` (``rng`` unused for ``center``; ``None``: torch's
+    global generator)."""
     kind = cfg.kind
     if kind == "mixed":
         kind = "rectangles" if float(torch.rand(1, generator=rng)) < 0.5 else "brush"

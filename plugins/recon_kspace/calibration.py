@@ -59,6 +59,6 @@ def estimate_maps(kspace: Tensor, mask: Tensor, eps: float = 1e-12) -> Tensor:
     """
     if not torch.is_complex(kspace) or kspace.ndim < 3:
         raise UsageError(f"coil-map estimation needs complex k-space (..., C, H, W), got {tuple(kspace.shape)}")
-    box = calibration_mask(mask, tuple(kspace.shape[-2:]))
+    box = calibration_mask(mask, (kspace.shape[-2], kspace.shape[-1]))
     low = MaskedFourier.coil_images(kspace * box.to(kspace.real.dtype))
     return normalize_maps(low, eps)

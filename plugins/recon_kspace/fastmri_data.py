@@ -88,7 +88,7 @@ def scan_file(path: Path) -> VolumeInfo:
     if not np.isfinite(scale) or scale <= 0:
         raise DataError(f"{path}: {key} has no positive value (max {scale})")
     crop = (min(target.shape[1], kshape[1]), min(target.shape[2], kshape[2]))
-    return VolumeInfo(str(path), int(shape[0]), tuple(int(s) for s in kshape), crop, scale)
+    return VolumeInfo(str(path), int(shape[0]), (int(kshape[0]), int(kshape[1]), int(kshape[2])), crop, scale)
 
 
 @functools.lru_cache(maxsize=8)
@@ -150,7 +150,7 @@ def slice_item(vol: VolumeInfo, index: int, sim: Simulation, mask_seed: int, ful
     """One slice of a file, scaled by the volume's maximum, with a retrospective mask and its target."""
     kspace, target = read_fastmri_slice(vol.path, index)
     kspace = kspace / vol.scale
-    item = measured_item(kspace, sim.mask(tuple(kspace.shape[-2:]), mask_seed), vol.crop, full)
+    item = measured_item(kspace, sim.mask((kspace.shape[-2], kspace.shape[-1]), mask_seed), vol.crop, full)
     ref = torch.from_numpy(np.asarray(target, dtype=np.float32) / vol.scale).clamp(0, 1)
     item["target"] = center_crop(ref, vol.crop)[None].contiguous()
     return item

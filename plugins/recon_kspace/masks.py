@@ -123,7 +123,8 @@ def line_mask(
     # last, spatial_dims=1) and read the column mask they build; the FFT they run on it is O(W).
     from monai.apps.reconstruction.transforms.array import EquispacedKspaceMask, RandomKspaceMask
 
-    classes = {"equispaced": EquispacedKspaceMask, "random": RandomKspaceMask}
+    classes: dict[str, type[EquispacedKspaceMask] | type[RandomKspaceMask]] = {
+        "equispaced": EquispacedKspaceMask, "random": RandomKspaceMask}
     if kind not in classes:
         raise UsageError(f"unknown Cartesian mask kind {kind!r}; choose one of {sorted(classes)}")
     transform = classes[kind](center_fractions=[cf], accelerations=[acc], spatial_dims=1, is_complex=True)

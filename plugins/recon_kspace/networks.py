@@ -257,8 +257,8 @@ class MonaiVarNet(nn.Module):
         for cascade in self.model.cascades:
             k_pred = cascade(k_pred, k_ri, m_b, sens_ri)
         # S^H F^H of the final k-space: the masked Fourier operator's SENSE combination
-        k_final, sens = torch.view_as_complex(k_pred.contiguous()), torch.view_as_complex(sens_ri)
-        image = MaskedFourier.from_kspace(k_final, sens)
+        k_final, maps_final = torch.view_as_complex(k_pred.contiguous()), torch.view_as_complex(sens_ri)
+        image = MaskedFourier.from_kspace(k_final, maps_final)
         return to_channels(image, dim=1)
 
 

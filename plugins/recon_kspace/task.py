@@ -123,7 +123,7 @@ class KspaceReconstructionTask(Task):
         out = generator(batch["zero_filled"], batch["kspace"], batch["mask"], batch.get("maps"))
         mag = magnitude(out)
         if "target" in batch and mag.shape[-2:] != batch["target"].shape[-2:]:
-            mag = center_crop(mag, tuple(batch["target"].shape[-2:]))
+            mag = center_crop(mag, (batch["target"].shape[-2], batch["target"].shape[-1]))
         self._last = (mag, out)
         return mag
 

@@ -143,11 +143,13 @@ def evaluate_generative(task: Any, cfg: Any, generator: nn.Module, split: str, d
             feats, logits = _generated(extractor, model, n, cfg.seed, device, max(1, ev.batch_size))
             rows[name] = _scores(real_feats, feats, logits, ev)
         if "gaussian" in rows:
+            assert train is not None  # the row is there only with >= 2 training images
             fit = train[:_gaussian_fit_size(train)]
             gaussian = GaussianImageModel(fit).sample(n, torch.Generator().manual_seed(cfg.seed))
             conventions["baseline_fit"] = f"fitted to {fit.shape[0]} training images"
             rows["gaussian"] = _scores(real_feats, *_features(extractor, gaussian), ev)
         if "training images" in rows:
+            assert train is not None  # the row is there only with >= 2 training images
             reference = train[:n]
             rows["training images"] = _scores(real_feats, *_features(extractor, reference), ev)
             conventions["training_images"] = f"{reference.shape[0]} real training images scored as samples"
@@ -167,7 +169,7 @@ def evaluate_generative(task: Any, cfg: Any, generator: nn.Module, split: str, d
         })
     if "gaussian" in rows:
         conventions["baseline"] = GaussianImageModel.name
-    baselines = [{"name": name, "metrics": rows[name]} for name in rows if name != "model"]
+    baselines: list[dict[str, Any]] = [{"name": name, "metrics": rows[name]} for name in rows if name != "model"]
     first = baselines[0] if baselines else {"name": None, "metrics": {}}
     return {
         "task": task.name,

@@ -32,6 +32,8 @@ class MappingNetwork(nn.Module):
     embedding uses that form).
     """
 
+    w_avg: torch.Tensor  # buffer, when w_avg_beta is set
+
     def __init__(
         self,
         z_dim: int,
@@ -74,6 +76,7 @@ class MappingNetwork(nn.Module):
         if self.c_dim > 0:
             if c is None or c.ndim != 2 or c.shape[1] != self.c_dim:
                 raise ValueError(f"c must be (N, {self.c_dim}) for a conditional network")
+            assert self.embed is not None  # built when c_dim > 0
             parts.append(normalize_2nd_moment(self.embed(c.float())))
         x = self.layers(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]).float()
 

@@ -15,6 +15,7 @@ is ``channel_base=32768, channel_max=512`` (see :data:`CONFIGS`).
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -36,6 +37,8 @@ CONFIGS: dict[str, dict] = {
 
 class SynthesisLayer(nn.Module):
     """Modulated 3x3 conv (optionally after 2x upsampling) + per-channel-scaled noise + bias + lrelu."""
+
+    noise_const: torch.Tensor  # buffer, with use_noise
 
     def __init__(self, in_ch: int, out_ch: int, w_dim: int, resolution: int, up: bool = False, use_noise: bool = True):
         super().__init__()
@@ -147,9 +150,10 @@ class SynthesisNetwork(nn.Module):
             raise ValueError(f"ws must be (N, {self.num_ws}, {self.w_dim}), got {tuple(ws.shape)}")
         x = img = None
         i = 0
-        for block in self.blocks:
+        for block in cast("list[SynthesisBlock]", self.blocks):
             x, img = block(x, img, ws[:, i : i + block.num_conv + 1], noise_mode, fused)
             i += block.num_conv
+        assert img is not None  # one block per resolution from 4 up
         return img
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from recon_stylegan2.networks import Generator
 
 __all__ = ["r1_penalty", "r1_gamma_heuristic", "PathLengthRegularizer", "lazy_regularization_adam"]
 
@@ -105,6 +108,7 @@ class PathLengthRegularizer(nn.Module):
         if batch_shrink < 1:
             raise ValueError("batch_shrink must be >= 1")
         self.pl_weight, self.pl_decay, self.batch_shrink = float(pl_weight), float(pl_decay), int(batch_shrink)
+        self.pl_mean: torch.Tensor
         self.register_buffer("pl_mean", torch.zeros([]))
         self.last_lengths: torch.Tensor | None = None  # detached (n,), for logging
 
@@ -123,7 +127,7 @@ class PathLengthRegularizer(nn.Module):
                 ref = next((v for v in inputs.values() if isinstance(v, Tensor) and v.ndim > 0), None)
                 if ref is None:
                     raise ValueError("the batch holds no tensor to take the batch size from")
-                z = torch.randn(ref.shape[0], _unwrap(G).z_dim, device=ref.device)
+                z = torch.randn(ref.shape[0], cast("Generator", _unwrap(G)).z_dim, device=ref.device)
         elif isinstance(inputs, Tensor) and inputs.ndim == 2:
             z = inputs
         elif isinstance(inputs, Tensor) and inputs.ndim == 3:
@@ -131,9 +135,11 @@ class PathLengthRegularizer(nn.Module):
         else:
             raise ValueError("inputs must be z (N, z_dim), ws (N, num_ws, w_dim) or a batch mapping")
         ref = z if z is not None else ws
+        assert ref is not None  # each branch above sets z or ws, or raises
         n = max(1, ref.shape[0] // self.batch_shrink)
         with torch.autocast(device_type=ref.device.type, enabled=False):
             if ws is None:
+                assert z is not None  # (see above)
                 img, ws_used = G(z[:n], None if c is None else c[:n], return_ws=True)
             else:
                 ws_used = ws[:n]

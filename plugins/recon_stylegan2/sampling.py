@@ -16,10 +16,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from recon_stylegan2.networks import Generator
 
 __all__ = ["unwrap", "latents", "to_unit", "generate_samples", "write_pngs", "sample_panels"]
 
@@ -63,7 +67,7 @@ def generate_samples(generator: nn.Module, n: int, seed: int, device: torch.devi
     Batch ``k`` draws its noise inputs from the global RNG seeded with ``(seed, k)`` inside a
     fork, so the caller's RNG is never touched, also between batches.
     """
-    G = unwrap(generator)
+    G = cast("Generator", unwrap(generator))
     for start in range(0, n, batch_size):
         z = latents(G.z_dim, seed, start, min(batch_size, n - start)).to(device)
         was_training = G.training

@@ -19,7 +19,7 @@ Range: data sources give [0, 1]; the generator and discriminator work in [-1, 1]
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import torch
 from torch import Tensor, nn
@@ -30,6 +30,9 @@ from recon.api import Task
 from recon_stylegan2 import sampling
 from recon_stylegan2.config import (AdaConfig, SG2DataConfig, SG2EvalConfig, SG2LossConfig, SG2ModelConfig,
                                     check_config)
+
+if TYPE_CHECKING:
+    from recon_stylegan2.networks import Generator
 
 
 class StyleGAN2Task(Task):
@@ -93,7 +96,7 @@ class StyleGAN2Task(Task):
         run's new DataLoader iterator draws from it, for one).
         """
         ref = batch["target"]
-        z_dim = sampling.unwrap(generator).z_dim
+        z_dim = cast("Generator", sampling.unwrap(generator)).z_dim
         device = rng.device if rng is not None else ref.device
         z = torch.randn(ref.shape[0], z_dim, generator=rng, device=device).to(ref.device)
         if rng is not None:

@@ -68,6 +68,7 @@ class SRResNet(nn.Module):
         self.upsample = _upsampler(channels, scale)
         self.tail = nn.Conv2d(channels, in_channels, 9, 1, 4)
         if global_residual:
+            assert self.tail.bias is not None  # nn.Conv2d's default bias=True
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)
 

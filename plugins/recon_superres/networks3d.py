@@ -61,6 +61,7 @@ class SRResNet3d(nn.Module):
         self.upsample = nn.Sequential(*stages)
         self.tail = nn.Conv3d(channels, in_channels, 3, 1, 1)
         if global_residual:
+            assert self.tail.bias is not None  # nn.Conv3d's default bias=True
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)
 

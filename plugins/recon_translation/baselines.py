@@ -37,6 +37,10 @@ class IntensityModels(nn.Module):
     ``lookup`` ``(n_bins,)`` mean target per source bin over [0, 1], ``fitted`` (0 or 1).
     """
 
+    reference: Tensor
+    lookup: Tensor
+    fitted: Tensor
+
     def __init__(self, n_quantiles: int = 2048, n_bins: int = 256) -> None:
         super().__init__()
         self.register_buffer("reference", torch.zeros(n_quantiles))

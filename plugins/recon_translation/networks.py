@@ -17,11 +17,16 @@ output cropped back, so whole slices of any size work.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from recon.api import make_norm
+
+if TYPE_CHECKING:
+    from recon_translation.baselines import IntensityModels
 
 
 def pad_to_multiple(x: Tensor, multiple: int) -> tuple[Tensor, tuple[int, int]]:
@@ -85,7 +90,8 @@ class UNetGenerator(nn.Module):
             self.up.append(nn.Sequential(*layers))
         self.apply(_init_weights)
         if output == "raw":  # a residual starts at zero: the untrained model is what it corrects
-            last = self.up[0][-1]
+            last = cast(nn.Sequential, self.up[0])[-1]
+            assert isinstance(last, nn.ConvTranspose2d) and last.bias is not None  # up[0] built above
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
 
@@ -127,7 +133,7 @@ class TranslationGenerator(nn.Module):
     Shapes: ``(N, C_in, H, W) -> (N, C_out, H, W)``.
     """
 
-    def __init__(self, unet: nn.Module, intensity: nn.Module, residual: bool = False) -> None:
+    def __init__(self, unet: nn.Module, intensity: IntensityModels, residual: bool = False) -> None:
         super().__init__()
         self.unet = unet
         self.intensity = intensity
