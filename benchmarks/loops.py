@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from recon.losses import ADVERSARIAL_LOSSES, gradient_penalty, r1_penalty
+from recon.task import split_generated
 from recon.train.runtime import step_generator
 
 
@@ -57,8 +58,8 @@ class _Maths:
         loss_cfg, task, D = self.cfg.loss, self.task, self.D
         reg_due = step % max(1, loss_cfg.reg_interval) == 0
         real = task.real_images(batch).detach().requires_grad_(reg_due and loss_cfg.r1_gamma > 0)
-        real_in = self._aug(task.discriminator_input(batch, real))
-        fake_in = self._aug(task.discriminator_input(batch, fake.detach()))
+        real_in = self._aug(task.discriminator_input(self.cfg, batch, real))
+        fake_in = self._aug(task.discriminator_input(self.cfg, batch, fake.detach()))
         real_logits, fake_logits = D(real_in), D(fake_in)
         loss = self.adv.d_loss(real_logits, fake_logits)
         if real.requires_grad:
@@ -75,10 +76,10 @@ class _Maths:
         loss_cfg, task = self.cfg.loss, self.task
         terms = task.content_loss(self.cfg, batch, fake, self.perceptual_fn)
         if adversarial_on:
-            fake_logits = self.D(self._aug(task.discriminator_input(batch, fake)))
+            fake_logits = self.D(self._aug(task.discriminator_input(self.cfg, batch, fake)))
             real_logits = None
             if self.adv.needs_real_in_g:
-                real_in = self._aug(task.discriminator_input(batch, task.real_images(batch)))
+                real_in = self._aug(task.discriminator_input(self.cfg, batch, task.real_images(batch)))
                 real_logits = self.D(real_in).detach()
             terms["g_adv"] = loss_cfg.adversarial * self.adv.g_loss(fake_logits, real_logits)
         if self.g_reg is not None and step % max(1, loss_cfg.reg_interval) == 0:
@@ -106,14 +107,14 @@ class PlainLoop(_Maths):
             for _ in range(self.cfg.trainer.d_steps):
                 self.opt_d.zero_grad(set_to_none=True)
                 with torch.no_grad():
-                    fake = self.task.generate(self.G, batch, rng)
+                    fake, _ = split_generated(self.task.generate(self.G, batch, rng))
                 self.d_loss(batch, fake, step, rng).backward()
                 self.opt_d.step()
         self.opt_g.zero_grad(set_to_none=True)
         if self.D is not None:
             self.D.requires_grad_(False)
-        fake = self.task.generate(self.G, batch, rng)
-        self.g_loss(batch, fake, step, adv_on).backward()
+        fake, aux = split_generated(self.task.generate(self.G, batch, rng))
+        self.g_loss({**batch, **aux}, fake, step, adv_on).backward()
         if self.D is not None:
             self.D.requires_grad_(True)
         self.opt_g.step()
@@ -154,7 +155,7 @@ def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -
 
     class TaskInferer(Inferer):
         def __call__(self, inputs: dict[str, Tensor], network: nn.Module, *args: Any, **kwargs: Any) -> Tensor:
-            return maths.task.generate(network, inputs, maths.rng(step()))
+            return split_generated(maths.task.generate(network, inputs, maths.rng(step())))[0]
 
     def prepare(batchdata: dict[str, Tensor], device: Any = None, non_blocking: bool = False,
                 **kwargs: Any) -> dict[str, Tensor]:

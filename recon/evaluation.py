@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from recon.shards import broadcast_from_main, gather_to_main, shard_range
+from recon.task import split_generated
 
 if TYPE_CHECKING:
     from recon.config import RunConfig
@@ -182,12 +183,15 @@ def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
     baselines, then ``extra_models``; each maps a batch to its postprocessed prediction
     ``(B, C, H, W)``. Puts the networks in eval mode."""
     generator.eval()
-    methods: dict[str, Method] = {"model": lambda b: task.postprocess(task.generate(generator, b))}
+    def run(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
+        return task.postprocess(split_generated(task.generate(model, batch))[0])
+
+    methods: dict[str, Method] = {"model": lambda b: run(generator, b)}
     for name, fn in task.baselines(cfg).items():
         methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
     for name, model in (extra_models or {}).items():
         model.eval()
-        methods[name] = (lambda m: (lambda b: task.postprocess(task.generate(m, b))))(model)
+        methods[name] = (lambda m: (lambda b: run(m, b)))(model)
     return methods
 
 

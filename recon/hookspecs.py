@@ -60,7 +60,7 @@ def register_networks(register: Register) -> None:
     the empty string (the default) keeps the task's. The module must take what the task
     feeds it: the generator is called by ``task.generate`` (``generator(batch["input"])``
     for image-to-image tasks, output at the target's size), the discriminator with
-    ``task.discriminator_input(batch, images)`` and returns logits of any shape. Its weights
+    ``task.discriminator_input(cfg, batch, images)`` and returns logits of any shape. Its weights
     live in the checkpoint like the task's own; ``recon eval`` / ``predict`` rebuild it from
     the registry, so the plugin must be installed there too. An unknown name, a network of
     the other role or one not registered for the task is refused with exit code 2.

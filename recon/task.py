@@ -26,6 +26,15 @@ if TYPE_CHECKING:  # keep `import recon.task` light
 Baseline = Callable[[dict[str, "Tensor"]], "Tensor"]
 
 
+def split_generated(output: Any) -> tuple["Tensor", dict[str, "Tensor"]]:
+    """``(images, aux)`` of what :meth:`Task.generate` returned: the images alone, or the
+    images and a mapping of auxiliary outputs (e.g. a complex image before its magnitude)."""
+    if isinstance(output, tuple):
+        images, aux = output
+        return images, dict(aux)
+    return output, {}
+
+
 class Task:
     """Base class of every task. Override what differs; defaults fit image-to-image tasks."""
 
@@ -90,14 +99,20 @@ class Task:
 
     def generate(self, generator: "nn.Module", batch: dict[str, "Tensor"],
                  rng: "torch.Generator | None" = None) -> "Tensor":
-        """Run the generator on a batch: ``(N, C, H, W)`` output in the target's range."""
+        """Run the generator on a batch: ``(N, C, H, W)`` output in the target's range.
+
+        A task whose content loss needs more than the images (e.g. the complex image behind a
+        magnitude) returns ``(images, aux)``: the trainer hands ``aux``'s tensors to
+        :meth:`content_loss` inside its ``batch`` (nothing is kept between calls); every other
+        caller uses the images (:func:`split_generated`).
+        """
         return generator(batch["input"])
 
     def real_images(self, batch: dict[str, "Tensor"]) -> "Tensor":
         """The real samples shown to the discriminator."""
         return batch["target"]
 
-    def discriminator_input(self, batch: dict[str, "Tensor"], images: "Tensor") -> "Tensor":
+    def discriminator_input(self, cfg: "RunConfig", batch: dict[str, "Tensor"], images: "Tensor") -> "Tensor":
         """What D sees for ``images``; conditional discriminators concatenate the input here."""
         return images
 
@@ -151,7 +166,7 @@ class Task:
         """Map network outputs to the range the metrics expect (clamping by default)."""
         return images.clamp(0, 1)
 
-    def visualize(self, batch: dict[str, "Tensor"], fake: "Tensor") -> list["Tensor"]:
+    def visualize(self, cfg: "RunConfig", batch: dict[str, "Tensor"], fake: "Tensor") -> list["Tensor"]:
         """Panels for ``samples/*.png``: a list of ``(N, C, H, W)`` tensors in [0, 1]
         shown side by side (input | output | target by default)."""
         import torch.nn.functional as F

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
 from recon.api import DataError, UsageError
-from recon.api import iterate_batches
+from recon.api import iterate_batches, split_generated
 from recon_kspace.data import Simulation
 from recon_kspace.fastmri_data import HDF5_SUFFIXES, center_crop, measured_item
 from recon.api import FourierParams, coil_combine_rss, validate_mask
@@ -43,7 +43,7 @@ def reconstruct(task: Any, generator: nn.Module, items: list[dict[str, Tensor]],
     out = []
     for batch in iterate_batches(items, batch_size):
         batch = {k: v.to(device) for k, v in batch.items()}
-        mag = task.generate(generator, batch)
+        mag, _ = split_generated(task.generate(generator, batch))
         if crop is not None:
             mag = center_crop(mag, crop)
         out.append(mag[:, 0].float().cpu().numpy())

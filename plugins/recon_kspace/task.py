@@ -47,9 +47,6 @@ class KspaceReconstructionTask(Task):
                    "+ PatchGAN, vs zero-filled")
     metric_convention = "fastmri"
 
-    def __init__(self) -> None:
-        self._last: tuple[Tensor, Tensor] | None = None  # (magnitude, complex output) of generate
-
     def config_sections(self) -> dict[str, type]:
         return {"mask": MaskConfig, "model": KspaceModelConfig, "data": KspaceDataConfig,
                 "loss": KspaceLossConfig}
@@ -114,9 +111,10 @@ class KspaceReconstructionTask(Task):
         return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)
 
     def generate(self, generator: nn.Module, batch: dict[str, Tensor],
-                 rng: torch.Generator | None = None) -> Tensor:
+                 rng: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """The magnitude ``(N, 1, h, w)`` of ``G(zero_filled, kspace, mask, maps)``, centre-cropped to
-        the target's size (fastMRI's 320x320 evaluation crop; a no-op for simulated data)."""
+        the target's size (fastMRI's 320x320 evaluation crop; a no-op for simulated data), and
+        ``{"generator_output": (N, 2, H, W)}``, the complex image the k-space loss reads."""
         from recon_kspace.fastmri_data import center_crop
         from recon_kspace.networks import magnitude
 
@@ -124,8 +122,7 @@ class KspaceReconstructionTask(Task):
         mag = magnitude(out)
         if "target" in batch and mag.shape[-2:] != batch["target"].shape[-2:]:
             mag = center_crop(mag, (batch["target"].shape[-2], batch["target"].shape[-1]))
-        self._last = (mag, out)
-        return mag
+        return mag, {"generator_output": out}
 
     # -- losses ---------------------------------------------------------------------------
     def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
@@ -133,10 +130,10 @@ class KspaceReconstructionTask(Task):
         """Image L1/L2/perceptual on magnitudes (the core terms) plus ``loss.kspace`` x k-space L1."""
         terms = super().content_loss(cfg, batch, fake, perceptual_fn)
         if cfg.loss.kspace > 0:
-            if self._last is None or self._last[0] is not fake:
-                raise RuntimeError("loss.kspace: content_loss must follow generate() on the same batch")
-            terms["kspace"] = cfg.loss.kspace * kspace_l1(self._last[1], batch)
-        self._last = None
+            if "generator_output" not in batch:
+                raise KeyError("loss.kspace needs the generator's complex output (batch key 'generator_output', "
+                               "handed over from generate())")
+            terms["kspace"] = cfg.loss.kspace * kspace_l1(batch["generator_output"], batch)
         return terms
 
     # -- evaluation -----------------------------------------------------------------------
@@ -149,16 +146,10 @@ class KspaceReconstructionTask(Task):
                  extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
         from recon_kspace.evaluate import evaluate
 
-        try:
-            return evaluate(self, cfg, generator, split, device, extra_models)
-        finally:
-            self._last = None
+        return evaluate(self, cfg, generator, split, device, extra_models)
 
     def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_kspace.predict import predict_file
 
-        try:
-            return predict_file(self, cfg, generator, input_path, output_path, device)
-        finally:
-            self._last = None
+        return predict_file(self, cfg, generator, input_path, output_path, device)

@@ -39,9 +39,6 @@ class MotionCorrectionTask(Task):
     metric_convention = "fastmri"
     channels = 1
 
-    def __init__(self) -> None:
-        self.conditional_d = True
-
     def config_sections(self) -> dict[str, type]:
         return {"model": MotionModelConfig, "data": MotionDataConfig, "motion": MotionConfig}
 
@@ -94,13 +91,12 @@ class MotionCorrectionTask(Task):
         from recon.api import PatchGANDiscriminator
 
         m = cfg.model
-        self.conditional_d = m.conditional_d
         in_channels = self.channels * (2 if m.conditional_d else 1)
         return PatchGANDiscriminator(in_channels, m.d_channels, m.d_layers, m.d_norm)
 
-    def discriminator_input(self, batch: dict[str, Tensor], images: Tensor) -> Tensor:
+    def discriminator_input(self, cfg: Any, batch: dict[str, Tensor], images: Tensor) -> Tensor:
         """``(N, 2C, H, W)`` = (image, corrupted input) for the conditional D, else the image."""
-        if self.conditional_d:
+        if cfg.model.conditional_d:
             return torch.cat([images, batch["input"].to(images.dtype)], dim=1)
         return images
 

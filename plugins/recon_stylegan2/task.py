@@ -146,7 +146,7 @@ class StyleGAN2Task(Task):
 
     sample_labels = ()  # columns of generated-over-real pairs: no per-column caption
 
-    def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
+    def visualize(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         """Grid columns: generated samples (top row) above real images of the split (bottom row)."""
         return sampling.sample_panels(self.postprocess(fake), batch["target"])
 

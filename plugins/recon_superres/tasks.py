@@ -72,7 +72,6 @@ class SuperResolutionTask(Task):
             from recon_superres.volumetric import validate_3d
 
             validate_3d(cfg, self.channels)
-        self._axis = cfg.data.axis  # visualize() has no cfg: the slice axis of 3D samples
 
     @staticmethod
     def is_3d(cfg: Any) -> bool:
@@ -164,12 +163,12 @@ class SuperResolutionTask(Task):
 
         return evaluate_paired(self, cfg, generator, split, device, extra_models)
 
-    def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
+    def visualize(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         if fake.dim() == 5:  # 3D volumes: the central slice along the slice axis
             from recon_superres.volumetric import visualize_3d
 
-            return visualize_3d(batch, fake, getattr(self, "_axis", 2))
-        return super().visualize(batch, fake)
+            return visualize_3d(batch, fake, cfg.data.axis)
+        return super().visualize(cfg, batch, fake)
 
     def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:

@@ -102,7 +102,7 @@ class TranslationTask(Task):
         m = cfg.model
         return PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm)
 
-    def discriminator_input(self, batch: dict[str, Tensor], images: Tensor) -> Tensor:
+    def discriminator_input(self, cfg: Any, batch: dict[str, Tensor], images: Tensor) -> Tensor:
         """``(N, 2C, H, W)``: the source contrast then the (real or synthetic) target, as pix2pix."""
         return torch.cat([batch["input"].to(images.dtype), images], dim=1)
 
@@ -127,7 +127,7 @@ class TranslationTask(Task):
 
     sample_labels = ("source", "histogram-matched", "output", "target")
 
-    def visualize(self, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
+    def visualize(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
         """source | histogram-matched source | synthetic target | real target."""
         matched = self._intensity.histogram_matched(batch["input"]) if self._intensity is not None else batch["input"]
         return [batch["input"].clamp(0, 1), matched.clamp(0, 1), self.postprocess(fake), batch["target"].clamp(0, 1)]

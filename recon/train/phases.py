@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from recon.losses import AdversarialLoss, artifact_loss, gradient_penalty, r1_penalty
+from recon.task import split_generated
 from recon.train.precision import autocast
 
 
@@ -116,12 +117,12 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
         last = i == len(batches) - 1
         with ctx.no_sync(D, last):
             with torch.no_grad(), ctx.autocast():
-                fake = ctx.task.generate(ctx.generator, batch, rng)
+                fake, _ = split_generated(ctx.task.generate(ctx.generator, batch, rng))
             real = ctx.task.real_images(batch).detach()
             if use_r1:
                 real = real.requires_grad_(True)
-            real_in = _augment(ctx, ctx.task.discriminator_input(batch, real))
-            fake_in = _augment(ctx, ctx.task.discriminator_input(batch, fake.detach()))
+            real_in = _augment(ctx, ctx.task.discriminator_input(ctx.cfg, batch, real))
+            fake_in = _augment(ctx, ctx.task.discriminator_input(ctx.cfg, batch, fake.detach()))
             with ctx.autocast(enabled=not use_r1):  # R1 differentiates this pass: fp32
                 real_logits = D(real_in)
             with ctx.autocast():
@@ -169,21 +170,23 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
             last = i == len(batches) - 1
             with ctx.no_sync(ctx.generator, last):
                 with ctx.autocast():
-                    fake = ctx.task.generate(ctx.generator, batch, rng)
-                terms = ctx.task.content_loss(ctx.cfg, batch, fake.float(), ctx.perceptual_fn)
+                    fake, aux = split_generated(ctx.task.generate(ctx.generator, batch, rng))
+                terms = ctx.task.content_loss(ctx.cfg, {**batch, **aux} if aux else batch, fake.float(),
+                                              ctx.perceptual_fn)
                 if loss_cfg.artifact > 0 and ctx.ema_generator is not None:
                     with torch.no_grad(), ctx.autocast():
-                        ema_fake = ctx.task.generate(ctx.ema_generator, batch, None)
+                        ema_fake, _ = split_generated(ctx.task.generate(ctx.ema_generator, batch, None))
                     terms["artifact"] = loss_cfg.artifact * artifact_loss(
                         fake.float(), ctx.task.real_images(batch).float(), ema_fake.float())
                 if use_adv:
                     assert D is not None  # use_adv implies it
                     with ctx.autocast():
-                        fake_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, fake)))
+                        fake_logits = D(_augment(ctx, ctx.task.discriminator_input(ctx.cfg, batch, fake)))
                         real_logits = None
                         if ctx.adversarial.needs_real_in_g:
                             real = ctx.task.real_images(batch)
-                            real_logits = D(_augment(ctx, ctx.task.discriminator_input(batch, real))).detach().float()
+                            real_in = _augment(ctx, ctx.task.discriminator_input(ctx.cfg, batch, real))
+                            real_logits = D(real_in).detach().float()
                     terms["g_adv"] = loss_cfg.adversarial * ctx.adversarial.g_loss(fake_logits.float(), real_logits)
                 if reg_due:
                     assert ctx.g_regularizer is not None  # reg_due implies it

@@ -411,6 +411,7 @@ class Trainer:
         if not self.dist.is_main:
             return
         from recon.evaluation import iterate_batches
+        from recon.task import split_generated
 
         model = self.eval_generator
         model.eval()
@@ -418,14 +419,15 @@ class Trainer:
         batch = next(iterate_batches(dataset, n, n))
         batch = self.to_device(batch)
         rng = step_generator(self.cfg.seed, 0, 0, self.device)
-        fake = self.task.generate(model, batch, rng)
-        panels = self.task.visualize(batch, fake)
+        fake, _ = split_generated(self.task.generate(model, batch, rng))
+        panels = self.task.visualize(self.cfg, batch, fake)
         labels = list(self.task.sample_labels) if len(self.task.sample_labels) == len(panels) else []
         twin = self._comparison_generator()
         if twin is not None and "output" in labels:
             at = labels.index("output")
-            twin_fake = self.task.generate(twin[1], batch, step_generator(self.cfg.seed, 0, 0, self.device))
-            panels.insert(at, self.task.visualize(batch, twin_fake)[at])
+            twin_fake, _ = split_generated(self.task.generate(twin[1], batch,
+                                                              step_generator(self.cfg.seed, 0, 0, self.device)))
+            panels.insert(at, self.task.visualize(self.cfg, batch, twin_fake)[at])
             labels[at:at + 1] = [twin[0], "adversarial" if self.cfg.loss.adversarial > 0 else "output"]
         save_grid(panels, self.run_dir / "samples" / f"step_{step:07d}.png", labels=labels or None,
                   zoom="target" in labels)

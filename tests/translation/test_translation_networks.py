@@ -46,7 +46,7 @@ def test_discriminator_sees_the_source_then_the_image() -> None:
     cfg = build_config(task, "smoke")
     batch = {"input": torch.zeros(2, 1, 32, 32), "target": torch.ones(2, 1, 32, 32)}
     fake = torch.full((2, 1, 32, 32), 0.5)
-    seen = task.discriminator_input(batch, fake)
+    seen = task.discriminator_input(cfg, batch, fake)
     assert seen.shape == (2, 2, 32, 32)
     assert torch.equal(seen[:, :1], batch["input"]) and torch.equal(seen[:, 1:], fake)
     d = task.build_discriminator(cfg)
