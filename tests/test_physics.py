@@ -12,28 +12,9 @@ import pytest
 import torch
 
 from recon.errors import UsageError
-from recon.physics import (
-    BicubicDownsample,
-    BlurDownsample,
-    FourierParams,
-    Inpainting,
-    InpaintingParams,
-    KspaceTruncation,
-    MaskedFourier,
-    Operator,
-    RigidMotion,
-    Trajectory,
-    complex_abs,
-    fft2c,
-    fftc,
-    ifft2c,
-    ifftc,
-    rss,
-    simulate_coil_maps,
-    to_channels,
-    to_complex,
-    upsample,
-)
+from recon.physics import (BicubicDownsample, BlurDownsample, FourierParams, Inpainting, InpaintingParams,
+                           KspaceTruncation, MaskedFourier, Operator, RigidMotion, Trajectory, complex_abs, fft2c,
+                           fftc, ifft2c, ifftc, rss, simulate_coil_maps, to_channels, to_complex, upsample)
 
 
 @pytest.fixture(autouse=True)

@@ -23,21 +23,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that resolve a run's config (``recon run`` and ``recon config``)."""
+    parser.add_argument("--task", required=True, help="task name (see `recon list`)")
+    parser.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
+    parser.add_argument("--config", help="a YAML config file applied after the preset")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set trainer.max_steps=500 (repeatable)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (default auto)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recon", description="Image reconstruction with adversarial losses.")
     parser.add_argument("--version", action="version", version=f"recon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="train a task, evaluate it on the test split")
-    run.add_argument("--task", required=True, help="task name (see `recon list`)")
+    _add_config_arguments(run)
     run.add_argument("--data", help="your own data: a file or folder (default: the task's built-in source)")
     run.add_argument("--out", help="run directory (default: runs/<task>/<time>)")
-    run.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
-    run.add_argument("--config", help="a YAML config file applied after the preset")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config value, e.g. --set trainer.max_steps=500 (repeatable)")
-    run.add_argument("--seed", type=int, help="random seed (default 0)")
-    run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (default auto)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on the test split or on your data")
@@ -67,13 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
 
     conf = sub.add_parser("config", help="print the resolved config of a task and preset as YAML")
-    conf.add_argument("--task", required=True, help="task name (see `recon list`)")
-    conf.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
-    conf.add_argument("--config", help="a YAML config file applied after the preset")
-    conf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a config value (repeatable)")
-    conf.add_argument("--seed", type=int, help="random seed (default 0)")
-    conf.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where a run would train (default auto)")
+    _add_config_arguments(conf)
 
     ls = sub.add_parser("list", help="list the registered tasks")
     ls.add_argument("--json", action="store_true")

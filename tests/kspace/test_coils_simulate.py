@@ -4,16 +4,8 @@ import pytest
 import torch
 
 from recon.errors import UsageError
-from recon.physics import (
-    FourierParams,
-    MaskedFourier,
-    coil_combine_rss,
-    fft2c,
-    ifft2c,
-    sense_combine,
-    sense_expand,
-    simulate_coil_maps,
-)
+from recon.physics import (FourierParams, MaskedFourier, coil_combine_rss, fft2c, ifft2c, sense_combine, sense_expand,
+                           simulate_coil_maps)
 from recon_kspace.masks import make_mask
 from recon_kspace.simulate import add_smooth_phase, simulate_sample, smooth_random_phase
 

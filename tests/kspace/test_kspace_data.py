@@ -10,16 +10,8 @@ import pytest
 import torch
 from scipy.ndimage import convolve
 
-from recon.physics import (
-    FourierParams,
-    MaskedFourier,
-    coil_combine_rss,
-    fft2c,
-    ifft2c,
-    sense_combine,
-    simulate_coil_maps,
-    to_channels,
-)
+from recon.physics import (FourierParams, MaskedFourier, coil_combine_rss, fft2c, ifft2c, sense_combine,
+                           simulate_coil_maps, to_channels)
 from recon_kspace.calibration import estimate_maps
 from recon_kspace.data import Simulation, SimulatedEvalDataset, SimulatedTrainDataset
 from recon_kspace.evaluate import hfen
