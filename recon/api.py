@@ -85,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "LossConfig": "recon.config",
     "EvalConfig": "recon.config",
     "FileDataConfig": "recon.data.options",
+    "ranged": "recon.config_ranges",
     # data: files
     "IMAGE_SUFFIXES": "recon.data.readers",
     "is_image": "recon.data.readers",
@@ -171,9 +172,9 @@ __all__ = [
     "iterate_batches", "kid", "load_options", "load_source", "load_split_images", "load_split_pairs",
     "load_split_volumes", "make_norm", "measurement_dataset", "normalize_maps", "normalize_percentile", "pair_spec",
     "paired_methods", "params_from_batch", "phase_ramp", "plan_splits", "prepare", "pull_push", "random_crop",
-    "random_dihedral", "random_flips", "read_any", "read_image", "read_nifti", "rotate", "rss", "sample_generator",
-    "sense_combine", "sense_expand", "simulate_coil_maps", "split_generated", "to_channels", "to_complex",
-    "upsample", "validate_mask", "weighted_choice", "write_image", "write_nifti",
+    "random_dihedral", "random_flips", "ranged", "read_any", "read_image", "read_nifti", "rotate", "rss",
+    "sample_generator", "sense_combine", "sense_expand", "simulate_coil_maps", "split_generated", "to_channels",
+    "to_complex", "upsample", "validate_mask", "weighted_choice", "write_image", "write_nifti",
 ]
 
 
@@ -193,6 +194,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.config import DataConfig, EvalConfig, LossConfig, ModelConfig, RunConfig
+    from recon.config_ranges import ranged
     from recon.augment import AdaptiveAugment
     from recon.data.augmentation import AugmentSpec, build_augmentation
     from recon.data.cache import cache_root

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
+from recon.config_ranges import ranged
 from recon.errors import ConfigError
 from recon.registry import closest_hint
 
@@ -34,29 +35,29 @@ Precision = Literal["fp32", "bf16", "fp16"]
 class TrainerConfig:
     """The GAN trainer: phases, schedule, precision, checkpoints, logging."""
 
-    max_steps: int = 1000
-    batch_size: int = 16
-    grad_accum: int = 1  # micro-batches per optimizer step (effective batch = batch_size)
-    lr_g: float = 1e-4
-    lr_d: float = 1e-4
+    max_steps: int = ranged(1000, ge=0)
+    batch_size: int = ranged(16, ge=1)
+    grad_accum: int = ranged(1, ge=1)  # micro-batches per optimizer step (effective batch = batch_size)
+    lr_g: float = ranged(1e-4, gt=0)
+    lr_d: float = ranged(1e-4, gt=0)
     betas: tuple[float, float] = (0.9, 0.99)
     lr_schedule: Literal["constant", "cosine", "step"] = "constant"
-    d_steps: int = 1  # discriminator steps per generator step
-    d_warmup_steps: int = 0  # generator-only (content loss) steps before the adversarial game
-    ema_decay: float = 0.999  # 0 disables the EMA generator
-    ema_start: int = 0
+    d_steps: int = ranged(1, ge=0)  # discriminator steps per generator step
+    d_warmup_steps: int = ranged(0, ge=0)  # generator-only (content loss) steps before the adversarial game
+    ema_decay: float = ranged(0.999, ge=0, le=1)  # 0 disables the EMA generator
+    ema_start: int = ranged(0, ge=0)
     precision: Precision = "fp32"
     compile: bool = False
     channels_last: bool = True  # NHWC memory layout for 2D networks and batches (CPU and CUDA)
-    grad_clip: float = 0.0
+    grad_clip: float = ranged(0.0, ge=0)
     nan_policy: Literal["rollback", "skip", "stop"] = "rollback"
-    max_rollbacks: int = 3
-    checkpoint_every: int = 500
-    eval_every: int = 500
-    log_every: int = 10
-    sample_every: int = 500
-    num_workers: int = 0
-    threads: int = 0  # torch CPU threads (0: torch's default, one per core)
+    max_rollbacks: int = ranged(3, ge=0)
+    checkpoint_every: int = ranged(500, ge=0)
+    eval_every: int = ranged(500, ge=0)
+    log_every: int = ranged(10, ge=1)
+    sample_every: int = ranged(500, ge=0)
+    num_workers: int = ranged(0, ge=0, le=256)
+    threads: int = ranged(0, ge=0, le=4096)  # torch CPU threads (0: torch's default, one per core)
     progress: bool = True
 
 
@@ -66,10 +67,10 @@ class DataConfig:
 
     source: str = ""  # a built-in source name or a path (``--data`` sets it)
     target: str = ""  # second contrast/role for paired tasks
-    patch_size: int = 64
-    val_fraction: float = 0.15
-    test_fraction: float = 0.2
-    gap: int = 8  # slices left out between splits of a single volume
+    patch_size: int = ranged(64, ge=0)
+    val_fraction: float = ranged(0.15, ge=0, lt=1)
+    test_fraction: float = ranged(0.2, ge=0, lt=1)
+    gap: int = ranged(8, ge=0)  # slices left out between splits of a single volume
     skip_bad: bool = False
     cache_dir: str = ""
     holdout: bool = True  # false: every image is evaluation data (``recon eval --data``)
@@ -80,17 +81,17 @@ class LossConfig:
     """Loss weights; ``adversarial`` is the weight of the generator's adversarial term."""
 
     gan_type: str = "ns"  # a registered adversarial loss (register_losses), checked before training
-    adversarial: float = 1e-3
-    l1: float = 1.0
-    l2: float = 0.0
-    perceptual: float = 0.0  # ST-LPIPS content loss (weights shipped in the stlpips-pytorch wheel)
+    adversarial: float = ranged(1e-3, ge=0)
+    l1: float = ranged(1.0, ge=0)
+    l2: float = ranged(0.0, ge=0)
+    perceptual: float = ranged(0.0, ge=0)  # ST-LPIPS content loss (weights shipped in the stlpips-pytorch wheel)
     perceptual_net: Literal["alex", "vgg"] = "alex"  # vgg: SRGAN's VGG feature loss, shift-tolerant
-    artifact: float = 0.0  # LDL artifact loss (Liang et al. 2022) against the EMA generator
+    artifact: float = ranged(0.0, ge=0)  # LDL artifact loss (Liang et al. 2022) against the EMA generator
     d_augment: str = ""  # DiffAugment policy on every D input, e.g. "translation,cutout" ("" = none)
-    r1_gamma: float = 0.0
-    reg_interval: int = 16  # lazy regularization: R1/GP every N discriminator steps
-    g_reg_interval: int = 4  # lazy generator regularization (path length) every N steps
-    gp_weight: float = 10.0
+    r1_gamma: float = ranged(0.0, ge=0)
+    reg_interval: int = ranged(16, ge=1)  # lazy regularization: R1/GP every N discriminator steps
+    g_reg_interval: int = ranged(4, ge=1)  # lazy generator regularization (path length) every N steps
+    gp_weight: float = ranged(10.0, ge=0)
 
 
 @dataclass
@@ -109,13 +110,13 @@ class ModelConfig:
 class EvalConfig:
     """Evaluation on the validation / test split."""
 
-    batch_size: int = 8
-    max_images: int = 0  # 0 = all
+    batch_size: int = ranged(8, ge=1)
+    max_images: int = ranged(0, ge=0)  # 0 = all
     lpips: bool = True  # computed only when the LPIPS backbone weights exist
     st_lpips: bool = True  # shift-tolerant LPIPS (offline weights), paired tasks
     patch_kid: bool = True  # kid_patch / fid_patch on the final test evaluation (InceptionV3)
-    patch_size: int = 64  # crop side of the patch KID/FID convention
-    patch_count: int = 200  # crops per method (the same crops for every method and the target)
+    patch_size: int = ranged(64, ge=32)  # crop side of the patch KID/FID convention
+    patch_count: int = ranged(200, ge=2)  # crops per method (the same crops for every method and the target)
     patch_seed: int = 0
     compare_checkpoint: str = ""  # a second checkpoint (e.g. non-adversarial) reported as a baseline
     metrics: list[str] = field(default_factory=list)  # registered metrics added to the paired evaluation

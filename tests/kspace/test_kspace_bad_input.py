@@ -53,9 +53,9 @@ def test_fastmri_input_needs_a_volume_output(cli, kspace_runs: dict, tmp_path: P
 
 
 @pytest.mark.parametrize("setting,fragment", [
-    ("mask.acceleration=0.5", "mask.acceleration must be a number >= 1"),
-    ("mask.acceleration=0", "mask.acceleration must be a number >= 1"),
-    ("mask.center_fraction=1.5", "mask.center_fraction must be in [0, 1)"),
+    ("mask.acceleration=0.5", "mask.acceleration=0.5 is out of range (must be >= 1"),
+    ("mask.acceleration=0", "mask.acceleration=0.0 is out of range (must be >= 1"),
+    ("mask.center_fraction=1.5", "mask.center_fraction=1.5 is out of range (must be >= 0 and < 1)"),
     ("mask.kind=radial", "mask.kind"),
     ("data.coils=0", "data.coils"),
     ("model.cascades=0", "model.cascades"),

@@ -1,0 +1,51 @@
+"""Ranges declared on config fields (recon.api.ranged), checked once for core and task sections."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from recon.api import ConfigError, DataConfig, ModelConfig, ranged
+from recon.config_ranges import check_ranges, range_of
+
+
+@dataclass
+class _Model(ModelConfig):
+    channels: int = ranged(32, ge=1)
+    dropout: float = ranged(0.0, ge=0, lt=1)
+
+
+@dataclass
+class _Data(DataConfig):
+    patch_size: int = 48  # a new default only: core's range (>= 0) still holds
+
+
+def test_a_redeclared_default_keeps_the_base_range() -> None:
+    assert range_of(_Data, "patch_size") == range_of(DataConfig, "patch_size")
+    with pytest.raises(ConfigError, match=r"data.patch_size=-1 is out of range \(must be >= 0\)"):
+        check_ranges({"data": _Data(patch_size=-1)})
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("channels", 0, r"model.channels=0 is out of range \(must be >= 1\)"),
+    ("dropout", 1.0, r"model.dropout=1.0 is out of range \(must be >= 0 and < 1\)"),
+    ("dropout", math.nan, r"model.dropout=nan is out of range"),
+])
+def test_a_task_section_declares_its_ranges(field: str, value: float, message: str) -> None:
+    check_ranges({"model": _Model()})
+    with pytest.raises(ConfigError, match=message):
+        check_ranges({"model": _Model(**{field: value})})
+
+
+def test_ranged_refuses_two_bounds_on_one_side() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        ranged(1, ge=0, gt=0)
+
+
+def test_a_plugin_range_reaches_the_cli(cli, tmp_path) -> None:
+    """mri_kspace declares mask.acceleration >= 1 on its field; `recon config` refuses 0.5."""
+    result = cli("config", "--task", "mri_kspace", "--preset", "smoke", "--set", "mask.acceleration=0.5")
+    assert result.code == 2
+    assert "mask.acceleration=0.5 is out of range (must be >= 1" in result.err
