@@ -13,7 +13,7 @@ Batches are dicts of tensors. Conditional tasks use ``batch["input"]`` (the degr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 if TYPE_CHECKING:  # keep `import recon.task` light
     import torch
@@ -24,9 +24,11 @@ if TYPE_CHECKING:  # keep `import recon.task` light
     from recon.physics import Operator
 
 Baseline = Callable[[dict[str, "Tensor"]], "Tensor"]
+#: what :meth:`Task.generate` returns: the images, or the images and auxiliary outputs
+Generated = Union["Tensor", tuple["Tensor", dict[str, "Tensor"]]]
 
 
-def split_generated(output: Any) -> tuple["Tensor", dict[str, "Tensor"]]:
+def split_generated(output: Generated) -> tuple["Tensor", dict[str, "Tensor"]]:
     """``(images, aux)`` of what :meth:`Task.generate` returned: the images alone, or the
     images and a mapping of auxiliary outputs (e.g. a complex image before its magnitude)."""
     if isinstance(output, tuple):
@@ -98,7 +100,7 @@ class Task:
         return None
 
     def generate(self, generator: "nn.Module", batch: dict[str, "Tensor"],
-                 rng: "torch.Generator | None" = None) -> "Tensor":
+                 rng: "torch.Generator | None" = None) -> Generated:
         """Run the generator on a batch: ``(N, C, H, W)`` output in the target's range.
 
         A task whose content loss needs more than the images (e.g. the complex image behind a

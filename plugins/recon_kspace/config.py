@@ -23,7 +23,8 @@ class MaskConfig:
 
     kind: MaskKind = "equispaced"  # equispaced | random Cartesian columns, or 2D variable-density poisson
     acceleration: float = ranged(4.0, ge=1, lt=math.inf)  # sampled fraction = 1 / acceleration (1 = fully sampled)
-    center_fraction: float | None = ranged(None, ge=0, lt=1)  # fully sampled centre; unset: fastMRI's 4x -> 0.08, 8x -> 0.04
+    # fully sampled centre; unset: fastMRI's 4x -> 0.08, 8x -> 0.04
+    center_fraction: float | None = ranged(None, ge=0, lt=1)
     seed_mode: Literal["random", "fixed"] = "random"  # a new mask per sample, or one mask for all
     seed: int = 0  # the mask of `fixed` mode and of `recon predict` on images / fully sampled files
 
@@ -57,9 +58,11 @@ class KspaceDataConfig(FileDataConfig):
 
     source: str = "mni152"
     coils: int = ranged(1, ge=1)  # simulated receive coils (1 = single-coil); ignored for fastMRI files
-    max_phase: float = ranged(math.pi, ge=0, lt=math.inf)  # smooth random phase amplitude (0 = magnitude-only k-space: the data crime)
+    # smooth random phase amplitude (0 = magnitude-only k-space: the data crime)
+    max_phase: float = ranged(math.pi, ge=0, lt=math.inf)
     phase_cutoff: int = ranged(2, ge=1)  # the phase is a random field on the (2c+1)^2 lowest spatial frequencies
-    noise_std: float = ranged(0.0, ge=0, lt=math.inf)  # complex Gaussian k-space noise (per real/imag part, image scale [0, 1])
+    # complex Gaussian k-space noise (per real/imag part, image scale [0, 1])
+    noise_std: float = ranged(0.0, ge=0, lt=math.inf)
     patch_size: int = ranged(0, ge=0)  # training crop height in rows (readout); 0 = whole slices
     patch_width: int = ranged(0, ge=0)  # training crop width (phase encode); 0 = full width, as at evaluation
     augment: bool = True  # random flips of training images (before the simulation)
@@ -71,7 +74,8 @@ class KspaceLossConfig(LossConfig):
 
     gan_type: str = "lsgan"
     adversarial: float = 1e-3
-    kspace: float = ranged(0.0, ge=0, lt=math.inf)  # mean |fft2c(S x) - k_full| over coils and k-space (image-scale units)
+    # mean |fft2c(S x) - k_full| over coils and k-space (image-scale units)
+    kspace: float = ranged(0.0, ge=0, lt=math.inf)
 
 
 def check_config(cfg: Any) -> None:
