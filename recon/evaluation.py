@@ -195,6 +195,14 @@ def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
     return methods
 
 
+def border_crop(task: "Task", cfg: "RunConfig") -> int:
+    """Pixels cropped from each border before scoring: ``cfg.data.scale`` under the ``sr``
+    convention (BasicSR's crop of the SR scale; 0 when the task's data has no scale), else 0."""
+    if task.metric_convention != "sr":
+        return 0
+    return int(getattr(cfg.data, "scale", 0) or 0)
+
+
 def evaluate_task(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str, device: torch.device,
                   extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """Score ``generator`` (and ``extra_models``) on ``split`` the way ``task`` is scored:
@@ -216,7 +224,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     dataset = task.build_dataset(cfg, split)
     methods = paired_methods(task, cfg, generator, extra_models)
 
-    scale = task.eval_scale(cfg)
+    scale = border_crop(task, cfg)
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}
     lpips_model, lpips_label = _lpips_model(cfg, device)
     st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale if task.metric_convention == "sr" else 0, device)

@@ -160,10 +160,6 @@ class Task:
 
         return {operator.baseline_name: pseudo_inverse}
 
-    def eval_scale(self, cfg: "RunConfig") -> int:
-        """Pixels cropped from each border by the ``sr`` convention (the SR scale)."""
-        return 0
-
     def postprocess(self, images: "Tensor") -> "Tensor":
         """Map network outputs to the range the metrics expect (clamping by default)."""
         return images.clamp(0, 1)
@@ -194,9 +190,3 @@ class Task:
 
         raise UsageError(f"task {self.name} is conditional: use `recon predict`, not `recon generate`")
 
-    def extra_state(self) -> dict[str, Any]:
-        """Task-owned state saved in checkpoints (beyond nets and optimizers)."""
-        return {}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`extra_state` returned."""

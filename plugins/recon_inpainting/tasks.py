@@ -27,7 +27,7 @@ from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskC
 class InpaintingTask(Task):
     name = "inpainting"
     description = "image inpainting (U-Net or context encoder + PatchGAN) vs biharmonic inpainting"
-    metric_convention = "sr"  # Y-channel PSNR/SSIM, no border crop (eval_scale = 0)
+    metric_convention = "sr"  # Y-channel PSNR/SSIM, no border crop (no data.scale)
 
     def config_sections(self) -> dict[str, type]:
         return {"model": InpaintModelConfig, "data": InpaintDataConfig, "mask": MaskConfig}

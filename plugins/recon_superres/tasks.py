@@ -150,9 +150,6 @@ class SuperResolutionTask(Task):
             out[op.baseline_name] = lambda batch: op.pseudo_inverse(batch["input"])
         return out
 
-    def eval_scale(self, cfg: Any) -> int:
-        return cfg.data.scale
-
     def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                  extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
         if self.is_3d(cfg):

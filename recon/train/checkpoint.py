@@ -4,7 +4,7 @@ Layout of a checkpoint (a plain dict of tensors and Python primitives only)::
 
     format: "recon-checkpoint", format_version, recon_version, task, config (dict), step,
     nets: {generator, discriminator?, ema?}, optim: {...}, scalers: {...}, sched: {...},
-    augment?, g_reg?, task_state, rng, trainer_state
+    augment?, g_reg?, rng, trainer_state (a task keeps no state of its own)
 
 ``save_checkpoint`` writes ``last.pt.tmp`` and fsyncs it; only then does the current
 ``last.pt`` become ``prev.pt`` (a hard link, so ``last.pt`` never disappears) and the

@@ -42,7 +42,6 @@ def load_run(checkpoint: str | Path, task: Any | str | None = None) -> tuple[Any
 
     state = load_checkpoint(checkpoint, _task_name(task))
     fresh = get_task(str(state.get("task")))
-    fresh.load_extra_state(state.get("task_state", {}))
     try:
         cfg = config_from_dict(fresh, state["config"])
     except Exception as exc:  # noqa: BLE001

@@ -185,7 +185,6 @@ class Trainer:
             "scalers": {"generator": self.scaler_g.state_dict(), "discriminator": self.scaler_d.state_dict()},
             "sched": {"generator": self.sched_g.state_dict(),
                       "discriminator": self.sched_d.state_dict() if self.sched_d else {}},
-            "task_state": self.task.extra_state(),
             "rng": capture_rng(),
             "trainer_state": {"rollbacks": self.rollbacks},
         }
@@ -225,7 +224,6 @@ class Trainer:
             self.augment.load_state_dict(state["augment"])
         if self.g_regularizer is not None and "g_reg" in state:
             self.g_regularizer.load_state_dict(state["g_reg"])
-        self.task.load_extra_state(state.get("task_state", {}))
         restore_rng(state["rng"])
         self.rollbacks = state.get("trainer_state", {}).get("rollbacks", 0)
         self.step = int(state["step"])
