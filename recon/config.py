@@ -66,7 +66,6 @@ class DataConfig:
     """Where the data comes from; tasks subclass it with their own fields."""
 
     source: str = ""  # a built-in source name or a path (``--data`` sets it)
-    target: str = ""  # second contrast/role for paired tasks
     patch_size: int = ranged(64, ge=0)
     val_fraction: float = ranged(0.15, ge=0, lt=1)
     test_fraction: float = ranged(0.2, ge=0, lt=1)

@@ -46,7 +46,8 @@ class InpaintingTask(Task):
         d = cfg.data
         return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
                          val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
-                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels)
+                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels,
+                         cache_dir=d.cache_dir)
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         from recon_inpainting.data import InpaintEvalDataset, InpaintPatchDataset, make_sample

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -129,12 +129,16 @@ class SimulatedTrainDataset(Dataset):
             phase-encode aliasing of whole slices, which Cartesian masks create along W.
         cols: crop width (0 = full width; the images must then share a width).
         augment: random up-down / left-right flips before the simulation.
+        augment_fn: an optional further augmentation ``(image, rng) -> image`` of the magnitude
+            image (``data.augment_affine/elastic/intensity``), after the flips.
     """
 
     def __init__(self, images: list[Tensor], sim: Simulation, seed: int, rows: int = 0, cols: int = 0,
-                 augment: bool = True, length: int = 2**31 - 1) -> None:
+                 augment: bool = True, length: int = 2**31 - 1,
+                 augment_fn: Callable[[Tensor, torch.Generator], Tensor] | None = None) -> None:
         self.images, self.sim, self.seed = images, sim, seed
         self.rows, self.cols, self.augment, self.length = rows, cols, augment, length
+        self.augment_fn = augment_fn
         too_small = [tuple(im.shape[-2:]) for im in images if im.shape[-2] < rows or im.shape[-1] < cols]
         if too_small:
             raise DataError(f"{len(too_small)} training image(s) are smaller than one crop "
@@ -158,6 +162,8 @@ class SimulatedTrainDataset(Dataset):
         image = image[..., top:top + rows, left:left + cols]
         if self.augment:
             image = random_flips(image, rng)
+        if self.augment_fn is not None:
+            image = self.augment_fn(image.contiguous(), rng).clamp(0, 1)
         return self.sim.item(image.contiguous(), _seed(rng), _seed(rng), full=True)
 
 

@@ -71,6 +71,12 @@ class KspaceReconstructionTask(Task):
 
         sim = Simulation.from_config(cfg)
         if fastmri_files(cfg.data.source):
+            d = cfg.data
+            if d.augment_affine or d.augment_elastic or d.augment_intensity:
+                from recon.api import ConfigError
+
+                raise ConfigError("data.augment_affine/elastic/intensity: measured fastMRI k-space is used as "
+                                  "acquired; image-space augmentation applies to simulated k-space only")
             volumes = split_volumes(cfg, split)
             sim.mask(volumes[0].kspace_shape[-2:], 0)  # a mask that cannot be made fails here, clearly
             if split == "train":
@@ -84,9 +90,12 @@ class KspaceReconstructionTask(Task):
         sim.mask(images[0][1].shape[-2:], 0)
         if split != "train":
             return SimulatedEvalDataset(images, sim)
+        from recon.api import augment_spec, build_augmentation
+
         d = cfg.data
         return SimulatedTrainDataset([torch.from_numpy(a) for _, a in images], sim, cfg.seed,
-                                     d.patch_size, d.patch_width, d.augment)
+                                     d.patch_size, d.patch_width, d.augment,
+                                     augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- networks -------------------------------------------------------------------------
     def build_generator(self, cfg: Any) -> nn.Module:

@@ -121,6 +121,9 @@ def check_config(cfg: Any) -> None:
     from recon_stylegan2.mapping import check_resolution
 
     m, d, loss, ev, ada = cfg.model, cfg.data, cfg.loss, cfg.eval, cfg.ada
+    if d.patch_size != type(d)().patch_size:
+        raise ConfigError(f"data.patch_size={d.patch_size}: stylegan2 trains on whole images resized to "
+                          f"model.resolution ({m.resolution}); set model.resolution instead")
     try:
         check_resolution(m.resolution)
     except ValueError as exc:

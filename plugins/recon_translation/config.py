@@ -40,6 +40,7 @@ class TranslationDataConfig(FileDataConfig):
     source: str = "mni152"
     source_contrast: str = "t1"
     target: str = "t2"
+    resample: bool = False  # resample roles whose grid differs onto the source role's (else refused)
     patch_size: int = 64  # training patch side; smaller slices are zero-padded to it
     augment: bool = True  # random flips / 90-degree rotations, the same for both contrasts
     rician_noise: float = 0.0  # mni152 only: Rician noise of every contrast (0.03 = BrainWeb's 3 %)

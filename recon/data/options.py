@@ -27,7 +27,6 @@ class FileDataConfig(DataConfig):
     orientation: str = "RAS"  # reorient 3D volumes to these axis codes ("" keeps the file's)
     spacing: tuple[float, ...] = ()  # resample 3D volumes to this voxel size in mm ([] keeps it)
     role: str = ""  # manifest column to read (single-role tasks; default: the first column)
-    resample: bool = False  # paired data: resample roles whose grid differs onto the first role's
     augment_affine: float = 0.0  # probability of a random affine per training patch
     augment_elastic: float = 0.0  # probability of a random elastic deformation
     augment_intensity: float = 0.0  # probability of a random gamma/intensity scaling
