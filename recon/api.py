@@ -86,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     "EvalConfig": "recon.config",
     "FileDataConfig": "recon.data.options",
     "ranged": "recon.config_ranges",
+    "check_ranges": "recon.config_ranges",
     # data: files
     "IMAGE_SUFFIXES": "recon.data.readers",
     "is_image": "recon.data.readers",
@@ -166,9 +167,9 @@ __all__ = [
     "RigidMotion", "RunConfig", "Task", "Trajectory", "UsageError", "VGGStyleDiscriminator", "Volume",
     "acquisition_order", "adjoint_by_autograd", "apply_mask", "area_weights", "augment_spec", "biharmonic",
     "build_augmentation", "builtin_name", "cache_root", "center_rows", "check_complex", "check_finite",
-    "coil_combine_rss", "complex_abs", "content_loss", "denormalize", "evaluate_paired", "fft2c", "fftc",
-    "fid_from_features", "fill_hole", "gaussian_blur", "gaussian_kernel1d", "hash_data", "hookimpl", "ifft2c",
-    "ifftc", "image_metrics", "image_spec", "inception_score", "inception_status", "is_image", "is_nifti",
+    "check_ranges", "coil_combine_rss", "complex_abs", "content_loss", "denormalize", "evaluate_paired", "fft2c",
+    "fftc", "fid_from_features", "fill_hole", "gaussian_blur", "gaussian_kernel1d", "hash_data", "hookimpl",
+    "ifft2c", "ifftc", "image_metrics", "image_spec", "inception_score", "inception_status", "is_image", "is_nifti",
     "iterate_batches", "kid", "load_options", "load_source", "load_split_images", "load_split_pairs",
     "load_split_volumes", "make_norm", "measurement_dataset", "normalize_maps", "normalize_percentile", "pair_spec",
     "paired_methods", "params_from_batch", "phase_ramp", "plan_splits", "prepare", "pull_push", "random_crop",
@@ -194,7 +195,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.config import DataConfig, EvalConfig, LossConfig, ModelConfig, RunConfig
-    from recon.config_ranges import ranged
+    from recon.config_ranges import check_ranges, ranged
     from recon.augment import AdaptiveAugment
     from recon.data.augmentation import AugmentSpec, build_augmentation
     from recon.data.cache import cache_root

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from recon.config_ranges import ranged
+from recon.config_ranges import range_of, ranged
 from recon.errors import ConfigError
 from recon.registry import closest_hint
 
@@ -164,7 +164,8 @@ class RunConfig:
 
     # -- updates ------------------------------------------------------------------------
     def set(self, key: str, value: Any) -> None:
-        """Set a dotted key (``trainer.max_steps``) to ``value``, checking name and type."""
+        """Set a dotted key (``trainer.max_steps``) to ``value``, checking name, type and the
+        range declared on the field (:func:`recon.config_ranges.ranged`)."""
         parts = key.split(".")
         if len(parts) == 1 and parts[0] in TOP_LEVEL:
             setattr(self, parts[0], _coerce(key, value, TOP_LEVEL[parts[0]]))
@@ -178,7 +179,12 @@ class RunConfig:
         core = CORE_SECTIONS.get(parts[0])
         if core is not None and isinstance(section, core) and parts[1] in {f.name for f in fields(core)}:
             hints = typing.get_type_hints(core)  # core reads this key: core's type holds
-        setattr(section, parts[1], _coerce(key, value, hints[parts[1]]))
+        coerced = _coerce(key, value, hints[parts[1]])
+        bounds = range_of(type(section), parts[1])
+        if bounds is not None and isinstance(coerced, (int, float)) and not isinstance(coerced, bool) \
+                and not bounds.contains(coerced):
+            raise ConfigError(f"{key}={coerced!r} is out of range (must be {bounds.describe()})")
+        setattr(section, parts[1], coerced)
 
     def update(self, nested: dict[str, Any], origin: str = "config") -> None:
         """Apply a nested mapping ``{section: {key: value}}`` (a preset or a YAML file)."""

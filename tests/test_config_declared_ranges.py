@@ -49,3 +49,18 @@ def test_a_plugin_range_reaches_the_cli(cli, tmp_path) -> None:
     result = cli("config", "--task", "mri_kspace", "--preset", "smoke", "--set", "mask.acceleration=0.5")
     assert result.code == 2
     assert "mask.acceleration=0.5 is out of range (must be >= 1" in result.err
+
+
+def test_every_override_path_checks_the_declared_range() -> None:
+    """``RunConfig.set`` (``--set`` of run, eval, predict, generate, config; presets; YAML) refuses
+    a value outside the field's range at once, for core and task sections alike."""
+    from recon.config import build_config
+    from recon.plugins import get_task
+
+    cfg = build_config(get_task("mri_motion"), "smoke")
+    with pytest.raises(ConfigError, match=r"motion.max_rotation=200.0 is out of range \(must be >= 0 and <= 180\)"):
+        cfg.apply_overrides(["motion.max_rotation=200"])
+    with pytest.raises(ConfigError, match=r"trainer.lr_g=0.0 is out of range \(must be > 0\)"):
+        cfg.apply_overrides(["trainer.lr_g=0"])
+    cfg.apply_overrides(["motion.max_rotation=180"])
+    assert cfg.motion.max_rotation == 180

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from recon.api import DataConfig, ModelConfig
-from recon.api import ConfigError
+from recon.api import ConfigError, check_ranges, ranged
 
 Norm = Literal["instance", "batch"]
 
@@ -40,29 +40,18 @@ class MotionDataConfig(DataConfig):
 class MotionConfig:
     """Simulated rigid in-plane motion (see :mod:`recon_motion.simulate`)."""
 
-    max_rotation: float = 3.0  # degrees
-    max_translation: float = 3.0  # pixels
-    num_events: int = 2  # moves during the acquisition (0 = no motion)
-    fraction_corrupted: float = 0.5  # fraction of k-space rows acquired after the first move
-    center_fraction: float = 0.08  # central k-space rows always in the reference pose
+    max_rotation: float = ranged(3.0, ge=0, le=180)  # degrees
+    max_translation: float = ranged(3.0, ge=0, lt=math.inf)  # pixels
+    num_events: int = ranged(2, ge=0)  # moves during the acquisition (0 = no motion)
+    fraction_corrupted: float = ranged(0.5, ge=0, le=1)  # fraction of k-space rows acquired after the first move
+    center_fraction: float = ranged(0.08, ge=0, lt=1)  # central k-space rows always in the reference pose
     ordering: Literal["sequential", "centre_out"] = "sequential"
 
 
 def check_motion(m: MotionConfig) -> None:
-    """Raise ``ConfigError`` naming the key for values the simulation cannot use."""
-    for key in ("max_rotation", "max_translation", "fraction_corrupted", "center_fraction"):
-        if not math.isfinite(getattr(m, key)):
-            raise ConfigError(f"motion.{key} must be a finite number, got {getattr(m, key)}")
-    if not 0 <= m.max_rotation <= 180:
-        raise ConfigError(f"motion.max_rotation must be in [0, 180] degrees, got {m.max_rotation}")
-    if m.max_translation < 0:
-        raise ConfigError(f"motion.max_translation must be >= 0 pixels, got {m.max_translation}")
-    if m.num_events < 0:
-        raise ConfigError(f"motion.num_events must be >= 0, got {m.num_events}")
-    if not 0 <= m.fraction_corrupted <= 1:
-        raise ConfigError(f"motion.fraction_corrupted must be in [0, 1], got {m.fraction_corrupted}")
-    if not 0 <= m.center_fraction < 1:
-        raise ConfigError(f"motion.center_fraction must be in [0, 1), got {m.center_fraction}")
+    """Raise ``ConfigError`` naming the key for values the simulation cannot use: the ranges
+    declared on the fields, then the budget the two fractions share."""
+    check_ranges({"motion": m})
     if m.fraction_corrupted + m.center_fraction > 1:
         raise ConfigError(f"motion.fraction_corrupted + motion.center_fraction must be <= 1 "
                           f"(got {m.fraction_corrupted} + {m.center_fraction})")
