@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from recon.api import DataConfig, ModelConfig
-from recon.api import ConfigError
+from recon.api import ConfigError, check_ranges, ranged
 from recon_inpainting.masks import MaskConfig
 
 __all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config"]
@@ -36,32 +36,21 @@ class InpaintDataConfig(DataConfig):
     channels: int = 3  # 3 = RGB, 1 = gray (e.g. data.source=mni152)
     axis: int = 2  # slice axis of volumes
     min_foreground: float = 0.0  # skip volume slices with less foreground than this
-    patch_size: int = 64  # side of training and evaluation patches
-    eval_patches: int = 16  # evaluation patches per evaluation image
-    min_patch_std: float = 0.05  # redraw patches flatter than this (std of [0, 1] values; 0 = keep all)
+    patch_size: int = ranged(64, ge=16)  # side of training and evaluation patches
+    eval_patches: int = ranged(16, ge=1)  # evaluation patches per evaluation image
+    # redraw patches flatter than this (std of [0, 1] values; 0 = keep all)
+    min_patch_std: float = ranged(0.05, ge=0, lt=math.inf)
     augment: bool = True  # random flips / 90-degree rotations of training patches
 
 
 def check_config(cfg: Any) -> None:
     """``ConfigError`` naming the key for mask/data/model values that cannot work."""
     m, d, model = cfg.mask, cfg.data, cfg.model
-    for key in ("size", "min_size", "brush_width"):
-        value = getattr(m, key)
-        if not (math.isfinite(value) and 0 < value <= 1):
-            raise ConfigError(f"mask.{key} must be in (0, 1] (a fraction of the image side), got {value}")
+    check_ranges({"mask": m, "data": d})  # declared on the fields (also checked by every --set)
     if m.min_size > m.size:
         raise ConfigError(f"mask.min_size ({m.min_size}) must be <= mask.size ({m.size})")
-    for key in ("count", "strokes", "max_vertices"):
-        if getattr(m, key) < 1:
-            raise ConfigError(f"mask.{key} must be >= 1, got {getattr(m, key)}")
     if d.channels not in (1, 3):
         raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
-    if d.patch_size < 16:
-        raise ConfigError(f"data.patch_size must be >= 16, got {d.patch_size}")
-    if not (math.isfinite(d.min_patch_std) and d.min_patch_std >= 0):
-        raise ConfigError(f"data.min_patch_std must be >= 0, got {d.min_patch_std}")
-    if d.eval_patches < 1:
-        raise ConfigError(f"data.eval_patches must be >= 1, got {d.eval_patches}")
     if model.arch == "context_encoder" and d.patch_size % 32:
         raise ConfigError(f"model.arch=context_encoder needs data.patch_size to be a multiple of 32, "
                           f"got {d.patch_size}")

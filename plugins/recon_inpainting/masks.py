@@ -23,7 +23,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from recon.api import Inpainting
+from recon.api import Inpainting, ranged
 
 MaskKind = Literal["center", "rectangles", "brush", "mixed"]
 
@@ -33,12 +33,12 @@ class MaskConfig:
     """The ``mask`` config section. Sizes are fractions of the image side."""
 
     kind: MaskKind = "center"
-    size: float = 0.5  # centre square side; largest rectangle side
-    min_size: float = 0.15  # smallest rectangle side
-    count: int = 2  # rectangles per image (1..count)
-    strokes: int = 4  # brush strokes per image (1..strokes)
-    max_vertices: int = 8  # segments per stroke (1..max_vertices)
-    brush_width: float = 0.12  # largest brush diameter
+    size: float = ranged(0.5, gt=0, le=1)  # centre square side; largest rectangle side
+    min_size: float = ranged(0.15, gt=0, le=1)  # smallest rectangle side
+    count: int = ranged(2, ge=1)  # rectangles per image (1..count)
+    strokes: int = ranged(4, ge=1)  # brush strokes per image (1..strokes)
+    max_vertices: int = ranged(8, ge=1)  # segments per stroke (1..max_vertices)
+    brush_width: float = ranged(0.12, gt=0, le=1)  # largest brush diameter
     fill: Literal["zero", "mean", "smooth", "biharmonic"] = "zero"  # hole value in the input (see fill.py)
 
 
