@@ -148,8 +148,10 @@ class RegisteredMetric:
                               f"{type(exc).__name__}: {exc}") from exc
 
 
-def registered_metrics(cfg: "RunConfig", convention: str, scale: int) -> dict[str, RegisteredMetric]:
-    """The metrics ``eval.metrics`` names, built with the task's convention and border crop.
+def registered_metrics(cfg: "RunConfig", convention: str, scale: int,
+                       always: Sequence[str] = ()) -> dict[str, RegisteredMetric]:
+    """The registered metrics of an evaluation: the task's own (``always``, :attr:`Task.metrics`)
+    then those ``eval.metrics`` names, built with the task's convention and border crop.
 
     Raises:
         UsageError: an unknown name (one line, the valid names and the closest match).
@@ -158,7 +160,7 @@ def registered_metrics(cfg: "RunConfig", convention: str, scale: int) -> dict[st
 
     registry = get_plugin_system().registry("metrics")
     out: dict[str, RegisteredMetric] = {}
-    for name in dict.fromkeys(getattr(cfg.eval, "metrics", None) or []):
+    for name in dict.fromkeys([*always, *(getattr(cfg.eval, "metrics", None) or [])]):
         entry = registry.get(name, key="eval.metrics")
         fn = build_entry(entry, "metric", convention=convention, scale=scale)
         out[name] = RegisteredMetric(entry, fn, "volume" if convention == "fastmri" else "image")
@@ -250,7 +252,8 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         return broadcast_from_main(None)
     n_images = gathered
 
-    extra = registered_metrics(cfg, task.metric_convention, scale if task.metric_convention == "sr" else 0)
+    extra = registered_metrics(cfg, task.metric_convention, scale if task.metric_convention == "sr" else 0,
+                               task.metrics)
     computed = {name: s.compute(extra) for name, s in scores.items()}
     patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
     for name, values in patches.items():

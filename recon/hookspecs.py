@@ -106,7 +106,8 @@ def register_metrics(register: Register) -> None:
     convention one image ``(C, H, W)``; eval.json reports the mean over units, for the model
     and every baseline, under ``NAME`` (as core's ``psnr``, ``ssim`` and ``nmse``).
 
-    Selected by ``eval.metrics=[NAME, ...]`` for tasks scored by the paired evaluation
+    Listed by a task in ``Task.metrics`` (always reported), or selected by
+    ``eval.metrics=[NAME, ...]``, for tasks scored by the paired evaluation
     (:func:`recon.evaluation.evaluate_paired`); an unknown name, or a task whose evaluation
     does not go through it (unconditional tasks), is refused with exit code 2.
     """

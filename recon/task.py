@@ -46,6 +46,9 @@ class Task:
     metric_convention: str = "fastmri"
     #: unconditional tasks generate from noise and are scored with FID/KID
     unconditional: bool = False
+    #: registered metrics (``register_metrics``) this task always reports beside core's, in the
+    #: same evaluation pass (``eval.metrics`` adds more)
+    metrics: tuple[str, ...] = ()
     #: captions of the panels :meth:`visualize` returns, left to right (empty: no header, no zoom);
     #: ``"output"`` marks the model's panel and ``"target"`` the panel the zoom window is chosen on
     sample_labels: tuple[str, ...] = ("input", "output", "target")

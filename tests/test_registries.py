@@ -176,7 +176,7 @@ def test_misfitting_registered_network_is_refused(plugin_env: dict[str, str], tm
                                   "none registered")),
     ("model.g_network=kspace_cascade", ("registered for task(s) mri_kspace, not mri_superres",)),
     ("eval.metrics=[psnr, ssmi]", ("eval.metrics: unknown metric 'ssmi'", "did you mean 'ssim'",
-                                   "valid: nmse, psnr, ssim")),
+                                   "valid: hfen, nmse, psnr, ssim")),
 ])
 def test_unknown_names_are_refused_before_any_work(cli, tmp_path: Path, override: str,
                                                    fragments: tuple[str, ...]) -> None:

@@ -62,3 +62,18 @@ def register_networks(register: Any) -> None:
              description="cascade of residual U-Nets with hard/soft k-space data consistency")
     register("kspace_varnet", architecture("varnet"), role="generator", tasks=("mri_kspace",),
              description="MONAI E2E-VarNet behind the cascade's signature")
+
+
+#: what eval.json's conventions say of ``hfen`` (recon_kspace.evaluate computes it)
+HFEN_DESCRIPTION = ("HFEN = ||LoG(pred - gt)||_2 / ||LoG(gt)||_2 per volume (2D LoG per slice, sigma 1.5, "
+                    "15x15 support, scipy gaussian_laplace, reflect; Ravishankar & Bresler 2011); lower is better")
+
+
+@hookimpl
+def register_metrics(register: Any) -> None:
+    def hfen(convention: str = "fastmri", scale: int = 0) -> Any:
+        from recon_kspace.evaluate import hfen as metric
+
+        return metric
+
+    register("hfen", hfen, description=HFEN_DESCRIPTION)

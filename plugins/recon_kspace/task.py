@@ -46,6 +46,7 @@ class KspaceReconstructionTask(Task):
     description = ("undersampled k-space MRI reconstruction: cascade of U-Nets with data consistency "
                    "+ PatchGAN, vs zero-filled")
     metric_convention = "fastmri"
+    metrics = ("hfen",)  # registered by this plugin (recon_kspace.evaluate.hfen), scored in core's pass
 
     def config_sections(self) -> dict[str, type]:
         return {"mask": MaskConfig, "model": KspaceModelConfig, "data": KspaceDataConfig,
@@ -150,12 +151,6 @@ class KspaceReconstructionTask(Task):
         """The operator's pseudo-inverse, the zero-filled reconstruction (its magnitude, the RSS of the
         coil images for multi-coil data), computed with each item (``input``)."""
         return {self.operator(cfg).baseline_name: lambda batch: batch["input"]}
-
-    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
-                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-        from recon_kspace.evaluate import evaluate
-
-        return evaluate(self, cfg, generator, split, device, extra_models)
 
     def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
