@@ -64,3 +64,14 @@ def test_every_override_path_checks_the_declared_range() -> None:
         cfg.apply_overrides(["trainer.lr_g=0"])
     cfg.apply_overrides(["motion.max_rotation=180"])
     assert cfg.motion.max_rotation == 180
+
+
+@pytest.mark.parametrize("task, setting, message", [
+    ("mri_translation", "model.num_downs=11", "model.num_downs=11 is out of range (must be >= 2 and <= 10)"),
+    ("mri_translation", "data.rician_noise=-0.1", "data.rician_noise=-0.1 is out of range (must be >= 0"),
+    ("inpainting", "mask.size=1.5", "mask.size=1.5 is out of range (must be > 0 and <= 1)"),
+    ("mri_motion", "motion.center_fraction=1", "motion.center_fraction=1.0 is out of range (must be >= 0 and < 1)"),
+])
+def test_plugin_ranges_are_declared_on_their_fields(cli, task: str, setting: str, message: str) -> None:
+    result = cli("config", "--task", task, "--preset", "smoke", "--set", setting)
+    assert result.code == 2 and message in result.err

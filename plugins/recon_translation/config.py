@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
-from recon.api import ModelConfig
+from recon.api import ModelConfig, ranged
 from recon.api import FileDataConfig
 
 
@@ -17,15 +18,16 @@ class TranslationModelConfig(ModelConfig):
     ``d_layers=3``, ``d_channels=64`` its 70x70 PatchGAN.
     """
 
-    num_downs: int = 5  # stride-2 levels of the U-Net (inputs are padded to a multiple of 2**num_downs)
-    channels: int = 32  # width of the first level; doubles per level up to 8x
+    # stride-2 levels of the U-Net (inputs are padded to a multiple of 2**num_downs)
+    num_downs: int = ranged(5, ge=2, le=10)
+    channels: int = ranged(32, ge=1)  # width of the first level; doubles per level up to 8x
     norm: Literal["batch", "instance", "none"] = "batch"
-    dropout: float = 0.0  # in the (up to three) decoder blocks after the bottleneck; pix2pix: 0.5
+    dropout: float = ranged(0.0, ge=0, lt=1)  # in the (up to three) decoder blocks after the bottleneck; pix2pix: 0.5
     # tanh: pix2pix's bounded output, mapped to [0, 1]; linear: unbounded; lookup_residual:
     # the U-Net adds a correction to the 1-D intensity lookup fitted on the training pairs
     output: Literal["tanh", "linear", "lookup_residual"] = "tanh"
-    d_channels: int = 32
-    d_layers: int = 3  # PatchGAN stride-2 layers (3 = the 70x70 pix2pix PatchGAN)
+    d_channels: int = ranged(32, ge=1)
+    d_layers: int = ranged(3, ge=1)  # PatchGAN stride-2 layers (3 = the 70x70 pix2pix PatchGAN)
     d_norm: Literal["batch", "instance", "none"] = "batch"
 
 
@@ -43,4 +45,5 @@ class TranslationDataConfig(FileDataConfig):
     resample: bool = False  # resample roles whose grid differs onto the source role's (else refused)
     patch_size: int = 64  # training patch side; smaller slices are zero-padded to it
     augment: bool = True  # random flips / 90-degree rotations, the same for both contrasts
-    rician_noise: float = 0.0  # mni152 only: Rician noise of every contrast (0.03 = BrainWeb's 3 %)
+    # mni152 only: Rician noise of every contrast (0.03 = BrainWeb's 3 %)
+    rician_noise: float = ranged(0.0, ge=0, lt=math.inf)

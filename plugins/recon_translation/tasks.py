@@ -9,7 +9,6 @@ baseline) and a 1-D intensity lookup. Metrics follow the fastMRI convention (per
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.api import ConfigError, DataError
+from recon.api import ConfigError, DataError, check_ranges
 from recon.api import Task
 from recon_translation import data as pairs
 from recon_translation.baselines import HISTOGRAM, LOOKUP, IntensityModels
@@ -47,21 +46,14 @@ class TranslationTask(Task):
 
         pairs.check_roles(cfg, builtin_name(cfg.data.source))
         m, d = cfg.model, cfg.data
-        if not 2 <= m.num_downs <= 10:
-            raise ConfigError(f"model.num_downs must be in [2, 10], got {m.num_downs}")
-        if m.channels < 1 or m.d_channels < 1 or m.d_layers < 1:
-            raise ConfigError("model.channels, model.d_channels and model.d_layers must be >= 1")
+        check_ranges({"model": m, "data": d})  # declared on the fields (also checked by every --set)
         smallest = 3 * 2**m.d_layers  # the PatchGAN needs at least one output logit
         if d.patch_size < smallest:
             raise ConfigError(f"data.patch_size={d.patch_size} is too small for a PatchGAN with "
                               f"model.d_layers={m.d_layers} (at least {smallest})")
-        if not 0 <= m.dropout < 1:
-            raise ConfigError(f"model.dropout must be in [0, 1), got {m.dropout}")
         if d.normalize == "zscore":
             raise ConfigError("data.normalize=zscore: mri_translation needs intensities in [0, 1] "
                               "(use auto, percentile or none)")
-        if not (math.isfinite(d.rician_noise) and d.rician_noise >= 0):
-            raise ConfigError(f"data.rician_noise must be >= 0, got {d.rician_noise}")
         self._fit_baselines = True
 
     # -- data -----------------------------------------------------------------------------
