@@ -9,11 +9,30 @@ has the most structure, outlined in every panel), so what the adversarial term c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+def sample_panels(task: Any, cfg: Any, batch: dict[str, Any], model: Any, twin: tuple[str, Any] | None,
+                  rng: Callable[[], "torch.Generator"]) -> tuple[list[Tensor], list[str]]:
+    """The panels (``Task.visualize``) of ``model`` on ``batch`` and their captions; with
+    ``twin`` (``(label, generator)``, e.g. the non-adversarial run of ``eval.compare_checkpoint``)
+    the twin's output panel is inserted before this run's, which is captioned ``adversarial``.
+    ``rng()`` makes the generator RNG of each call (the same draws for both models)."""
+    from recon.task import split_generated
+
+    fake, _ = split_generated(task.generate(model, batch, rng()))
+    panels = task.visualize(cfg, batch, fake)
+    labels = list(task.sample_labels) if len(task.sample_labels) == len(panels) else []
+    if twin is not None and "output" in labels:
+        at = labels.index("output")
+        twin_fake, _ = split_generated(task.generate(twin[1], batch, rng()))
+        panels.insert(at, task.visualize(cfg, batch, twin_fake)[at])
+        labels[at:at + 1] = [twin[0], "adversarial" if cfg.loss.adversarial > 0 else "output"]
+    return panels, labels
+
 
 BOX_COLOR = (1.0, 0.8, 0.0)  # the outline of the zoomed window (amber)
 HEADER_PX = 22

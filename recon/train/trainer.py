@@ -35,7 +35,8 @@ from recon.train.distributed import (any_rank, broadcast_buffers, init_process_g
 from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
                                  seed_everything, step_generator)
-from recon.train.samples import save_grid
+from recon.train.preflight import check_registered_metrics_reported
+from recon.train.samples import sample_panels, save_grid
 from recon.train.sampler import StepBatchSampler
 from recon.train.signals import GracefulStop
 
@@ -77,7 +78,7 @@ class Trainer:
             from recon.data.split_record import write_splits
 
             write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
-        self._check_eval_metrics()
+        check_registered_metrics_reported(self.task, self.cfg, self.generator, self.device)
         if resume_state is not None:
             self.load_state(resume_state)
         decorrelate_ranks(cfg.seed, self.step, self.dist)
@@ -113,27 +114,6 @@ class Trainer:
             from recon.metrics.st_lpips import STLPIPS
 
             self.perceptual_fn = STLPIPS(cfg.loss.perceptual_net, device=device)
-
-    def _check_eval_metrics(self) -> None:
-        """``eval.metrics`` with a task that scores itself: evaluate one validation image now, so
-        a task whose evaluation does not report the registered metrics (it does not go through
-        the paired evaluation) is refused before training rather than after it. Global RNG
-        states are restored, so the run is the same as without the check."""
-        if not self.cfg.eval.metrics or getattr(self.task, "evaluate", None) is None:
-            return  # the paired evaluation itself: every registered metric is reported
-        from recon.evaluation import check_metrics_reported
-
-        probe = self.cfg.copy()
-        probe.eval.max_images, probe.eval.compare_checkpoint = 1, ""
-        probe.eval.lpips = probe.eval.st_lpips = probe.eval.patch_kid = False
-        rng, was_training = capture_rng(), self.generator.training
-        try:
-            with torch.no_grad():
-                result = self.task.evaluate(probe, self.generator, "val", self.device, {})
-        finally:
-            self.generator.train(was_training)
-            restore_rng(rng)
-        check_metrics_reported(self.task, probe, result)
 
     def _build_optimizers(self) -> None:
         t = self.cfg.trainer
@@ -409,24 +389,13 @@ class Trainer:
         if not self.dist.is_main:
             return
         from recon.evaluation import iterate_batches
-        from recon.task import split_generated
 
         model = self.eval_generator
         model.eval()
         dataset = self.task.build_dataset(self.cfg, "val")
-        batch = next(iterate_batches(dataset, n, n))
-        batch = self.to_device(batch)
-        rng = step_generator(self.cfg.seed, 0, 0, self.device)
-        fake, _ = split_generated(self.task.generate(model, batch, rng))
-        panels = self.task.visualize(self.cfg, batch, fake)
-        labels = list(self.task.sample_labels) if len(self.task.sample_labels) == len(panels) else []
-        twin = self._comparison_generator()
-        if twin is not None and "output" in labels:
-            at = labels.index("output")
-            twin_fake, _ = split_generated(self.task.generate(twin[1], batch,
-                                                              step_generator(self.cfg.seed, 0, 0, self.device)))
-            panels.insert(at, self.task.visualize(self.cfg, batch, twin_fake)[at])
-            labels[at:at + 1] = [twin[0], "adversarial" if self.cfg.loss.adversarial > 0 else "output"]
+        batch = self.to_device(next(iterate_batches(dataset, n, n)))
+        panels, labels = sample_panels(self.task, self.cfg, batch, model, self._comparison_generator(),
+                                       lambda: step_generator(self.cfg.seed, 0, 0, self.device))
         save_grid(panels, self.run_dir / "samples" / f"step_{step:07d}.png", labels=labels or None,
                   zoom="target" in labels)
         if self.ema is None:
