@@ -155,28 +155,7 @@ _EXPORTS: dict[str, str] = {
     "paired_methods": "recon.evaluation",
 }
 
-#: the same names, sorted, spelled out so that linters and type checkers see the re-exports
-#: (``tests/test_public_api.py`` checks it against ``_EXPORTS`` and the TYPE_CHECKING imports)
-__all__ = [
-    "AdaptiveAugment", "AdversarialLoss", "AugmentSpec", "BicubicDownsample", "BlurDownsample", "CONTRASTS",
-    "CONVENTIONS", "CheckpointError", "ConfigError", "DataConfig", "DataError", "EvalConfig", "FILLS",
-    "FeatureStats", "FeatureStatsCache", "FileDataConfig", "FourierParams", "GaussianNoise", "HoleSampler",
-    "IMAGE_DIMS", "IMAGE_SUFFIXES", "ImageSpec", "InceptionFeatureExtractor", "Inpainting", "InpaintingParams",
-    "KspaceTruncation", "LinearOperator", "LoadOptions", "LossConfig", "MaskSampler", "MaskedFourier",
-    "ModelConfig", "NoiseParams", "Operator", "PairSpec", "PatchGANDiscriminator", "RandomPatchDataset",
-    "RigidMotion", "RunConfig", "Task", "Trajectory", "UsageError", "VGGStyleDiscriminator", "Volume",
-    "acquisition_order", "adjoint_by_autograd", "apply_mask", "area_weights", "augment_spec", "biharmonic",
-    "build_augmentation", "builtin_name", "cache_root", "center_rows", "check_complex", "check_finite",
-    "check_ranges", "coil_combine_rss", "complex_abs", "content_loss", "denormalize", "evaluate_paired", "fft2c",
-    "fftc", "fid_from_features", "fill_hole", "gaussian_blur", "gaussian_kernel1d", "hash_data", "hookimpl",
-    "ifft2c", "ifftc", "image_metrics", "image_spec", "inception_score", "inception_status", "is_image", "is_nifti",
-    "iterate_batches", "kid", "load_options", "load_source", "load_split_images", "load_split_pairs",
-    "load_split_volumes", "make_norm", "measurement_dataset", "normalize_maps", "normalize_percentile", "pair_spec",
-    "paired_methods", "params_from_batch", "phase_ramp", "plan_splits", "prepare", "pull_push", "random_crop",
-    "random_dihedral", "random_flips", "ranged", "read_any", "read_image", "read_nifti", "rotate", "rss",
-    "sample_generator", "sense_combine", "sense_expand", "simulate_coil_maps", "split_generated", "to_channels",
-    "to_complex", "upsample", "validate_mask", "weighted_choice", "write_image", "write_nifti",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

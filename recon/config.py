@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from recon.config_ranges import range_of, ranged
+from recon.config_ranges import check_value, ranged
 from recon.errors import ConfigError
 from recon.registry import closest_hint
 
@@ -180,10 +180,7 @@ class RunConfig:
         if core is not None and isinstance(section, core) and parts[1] in {f.name for f in fields(core)}:
             hints = typing.get_type_hints(core)  # core reads this key: core's type holds
         coerced = _coerce(key, value, hints[parts[1]])
-        bounds = range_of(type(section), parts[1])
-        if bounds is not None and isinstance(coerced, (int, float)) and not isinstance(coerced, bool) \
-                and not bounds.contains(coerced):
-            raise ConfigError(f"{key}={coerced!r} is out of range (must be {bounds.describe()})")
+        check_value(key, type(section), parts[1], coerced)
         setattr(section, parts[1], coerced)
 
     def update(self, nested: dict[str, Any], origin: str = "config") -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from recon.errors import ConfigError
 
-__all__ = ["Range", "ranged", "range_of", "check_ranges"]
+__all__ = ["Range", "ranged", "range_of", "check_value", "check_ranges"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,17 @@ def range_of(section_type: type, name: str) -> Range | None:
     return None
 
 
+def check_value(key: str, section_type: type, name: str, value: Any) -> None:
+    """Refuse ``value`` for field ``name`` of ``section_type`` when it lies outside the field's
+    declared range (non-numeric values and fields without a range pass), as
+    ``ConfigError("<key>=<value> is out of range (must be ...)")``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    bounds = range_of(section_type, name)
+    if bounds is not None and not bounds.contains(value):
+        raise ConfigError(f"{key}={value!r} is out of range (must be {bounds.describe()})")
+
+
 def check_ranges(sections: dict[str, Any]) -> None:
     """Refuse the first value out of its declared range in ``sections`` (name -> dataclass
     instance), as ``ConfigError("<section>.<field>=<value> is out of range (must be ...)")``."""
@@ -79,10 +90,4 @@ def check_ranges(sections: dict[str, Any]) -> None:
         if not is_dataclass(section):
             continue
         for f in fields(section):
-            value = getattr(section, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            bounds = range_of(type(section), f.name)
-            if bounds is not None and not bounds.contains(value):
-                raise ConfigError(f"{section_name}.{f.name}={value!r} is out of range "
-                                  f"(must be {bounds.describe()})")
+            check_value(f"{section_name}.{f.name}", type(section), f.name, getattr(section, f.name))

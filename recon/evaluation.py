@@ -229,7 +229,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     scale = border_crop(task, cfg)
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}
     lpips_model, lpips_label = _lpips_model(cfg, device)
-    st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale if task.metric_convention == "sr" else 0, device)
+    st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale, device)
     n_images = 0
     # under torchrun each process scores a contiguous shard; rank 0 gathers and scores all
     limit = cfg.eval.max_images
@@ -252,8 +252,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         return broadcast_from_main(None)
     n_images = gathered
 
-    extra = registered_metrics(cfg, task.metric_convention, scale if task.metric_convention == "sr" else 0,
-                               task.metrics)
+    extra = registered_metrics(cfg, task.metric_convention, scale, task.metrics)
     computed = {name: s.compute(extra) for name, s in scores.items()}
     patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
     for name, values in patches.items():

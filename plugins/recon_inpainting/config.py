@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from recon.api import DataConfig, ModelConfig
-from recon.api import ConfigError, check_ranges, ranged
+from recon.api import ConfigError, ranged
 from recon_inpainting.masks import MaskConfig
 
 __all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config"]
@@ -46,7 +46,6 @@ class InpaintDataConfig(DataConfig):
 def check_config(cfg: Any) -> None:
     """``ConfigError`` naming the key for mask/data/model values that cannot work."""
     m, d, model = cfg.mask, cfg.data, cfg.model
-    check_ranges({"mask": m, "data": d})  # declared on the fields (also checked by every --set)
     if m.min_size > m.size:
         raise ConfigError(f"mask.min_size ({m.min_size}) must be <= mask.size ({m.size})")
     if d.channels not in (1, 3):

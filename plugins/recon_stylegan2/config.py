@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from recon.api import DataConfig, EvalConfig, LossConfig, ModelConfig
-from recon.api import ConfigError, check_ranges, ranged
+from recon.api import ConfigError, ranged
 
 __all__ = ["SG2ModelConfig", "SG2DataConfig", "SG2LossConfig", "SG2EvalConfig", "AdaConfig",
            "check_config", "ema_decay_for"]
@@ -120,8 +120,7 @@ def check_config(cfg: Any) -> None:
     """``ConfigError`` naming the key for values the stylegan2 task cannot use."""
     from recon_stylegan2.mapping import check_resolution
 
-    m, d, loss, ev, ada = cfg.model, cfg.data, cfg.loss, cfg.eval, cfg.ada
-    check_ranges({"model": m, "loss": loss, "eval": ev, "ada": ada})  # declared on the fields
+    m, d, loss, ada = cfg.model, cfg.data, cfg.loss, cfg.ada
     if d.patch_size != type(d)().patch_size:
         raise ConfigError(f"data.patch_size={d.patch_size}: stylegan2 trains on whole images resized to "
                           f"model.resolution ({m.resolution}); set model.resolution instead")

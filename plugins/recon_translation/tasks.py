@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.api import ConfigError, DataError, check_ranges
+from recon.api import ConfigError, DataError
 from recon.api import Task
 from recon_translation import data as pairs
 from recon_translation.baselines import HISTOGRAM, LOOKUP, IntensityModels
@@ -46,7 +46,6 @@ class TranslationTask(Task):
 
         pairs.check_roles(cfg, builtin_name(cfg.data.source))
         m, d = cfg.model, cfg.data
-        check_ranges({"model": m, "data": d})  # declared on the fields (also checked by every --set)
         smallest = 3 * 2**m.d_layers  # the PatchGAN needs at least one output logit
         if d.patch_size < smallest:
             raise ConfigError(f"data.patch_size={d.patch_size} is too small for a PatchGAN with "
