@@ -10,7 +10,7 @@
 
 Both copy the trainer's networks (same initial weights) and build their own Adam
 optimizers with the trainer's hyper-parameters. The loss functions are recon's own pure
-functions (``recon.losses``) and the task's hooks (``content_loss``, ``generate`` ...):
+functions (``recon.losses``) and the task's parts (``content_loss``, ``generate`` ...):
 the point is to time the loop around them.
 """
 
@@ -31,7 +31,7 @@ class _Maths:
     """The per-step loss maths shared by the plain loop and the MONAI loss functions."""
 
     def __init__(self, trainer: Any) -> None:
-        self.task, self.cfg, self.device = trainer.task, trainer.cfg, trainer.device
+        self.parts, self.cfg, self.device = trainer.parts, trainer.cfg, trainer.device
         self.G = copy.deepcopy(trainer.generator)
         self.D = copy.deepcopy(trainer.discriminator) if trainer.discriminator is not None else None
         t = self.cfg.trainer
@@ -55,11 +55,11 @@ class _Maths:
 
     def d_loss(self, batch: dict[str, Tensor], fake: Tensor, step: int, rng: torch.Generator) -> Tensor:
         """Adversarial D loss on real and ``fake`` (detached here), plus lazy R1/GP."""
-        loss_cfg, task, D = self.cfg.loss, self.task, self.D
+        loss_cfg, parts, D = self.cfg.loss, self.parts, self.D
         reg_due = step % max(1, loss_cfg.reg_interval) == 0
-        real = task.real_images(batch).detach().requires_grad_(reg_due and loss_cfg.r1_gamma > 0)
-        real_in = self._aug(task.discriminator_input(self.cfg, batch, real))
-        fake_in = self._aug(task.discriminator_input(self.cfg, batch, fake.detach()))
+        real = parts.real_images(batch).detach().requires_grad_(reg_due and loss_cfg.r1_gamma > 0)
+        real_in = self._aug(parts.discriminator_input(batch, real))
+        fake_in = self._aug(parts.discriminator_input(batch, fake.detach()))
         real_logits, fake_logits = D(real_in), D(fake_in)
         loss = self.adv.d_loss(real_logits, fake_logits)
         if real.requires_grad:
@@ -73,13 +73,13 @@ class _Maths:
 
     def g_loss(self, batch: dict[str, Tensor], fake: Tensor, step: int, adversarial_on: bool) -> Tensor:
         """Content terms + adversarial G term + the lazy generator regularizer."""
-        loss_cfg, task = self.cfg.loss, self.task
-        terms = task.content_loss(self.cfg, batch, fake, self.perceptual_fn)
+        loss_cfg, parts = self.cfg.loss, self.parts
+        terms = parts.content_loss(batch, fake, self.perceptual_fn)
         if adversarial_on:
-            fake_logits = self.D(self._aug(task.discriminator_input(self.cfg, batch, fake)))
+            fake_logits = self.D(self._aug(parts.discriminator_input(batch, fake)))
             real_logits = None
             if self.adv.needs_real_in_g:
-                real_in = self._aug(task.discriminator_input(self.cfg, batch, task.real_images(batch)))
+                real_in = self._aug(parts.discriminator_input(batch, parts.real_images(batch)))
                 real_logits = self.D(real_in).detach()
             terms["g_adv"] = loss_cfg.adversarial * self.adv.g_loss(fake_logits, real_logits)
         if self.g_reg is not None and step % max(1, loss_cfg.reg_interval) == 0:
@@ -107,13 +107,13 @@ class PlainLoop(_Maths):
             for _ in range(self.cfg.trainer.d_steps):
                 self.opt_d.zero_grad(set_to_none=True)
                 with torch.no_grad():
-                    fake, _ = split_generated(self.task.generate(self.G, batch, rng))
+                    fake, _ = split_generated(self.parts.generate(self.G, batch, rng))
                 self.d_loss(batch, fake, step, rng).backward()
                 self.opt_d.step()
         self.opt_g.zero_grad(set_to_none=True)
         if self.D is not None:
             self.D.requires_grad_(False)
-        fake, aux = split_generated(self.task.generate(self.G, batch, rng))
+        fake, aux = split_generated(self.parts.generate(self.G, batch, rng))
         self.g_loss({**batch, **aux}, fake, step, adv_on).backward()
         if self.D is not None:
             self.D.requires_grad_(True)
@@ -138,7 +138,7 @@ def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -
     """MONAI's ``GanTrainer`` over ``iterations`` copies of ``batch``, with the trainer's maths.
 
     Conditional generators get the batch through ``g_prepare_batch`` (MONAI's hook for the
-    generator's input) and a ``g_inferer`` that calls ``task.generate``. MONAI runs the first
+    generator's input) and a ``g_inferer`` that calls ``parts.generate``. MONAI runs the first
     generator forward of each iteration with autograd on (its design); we keep that.
     ``decollate=False`` and ``optim_set_to_none=True`` are MONAI's fastest settings for
     training without post-processing. Raises ImportError without pytorch-ignite.
@@ -155,7 +155,7 @@ def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -
 
     class TaskInferer(Inferer):
         def __call__(self, inputs: dict[str, Tensor], network: nn.Module, *args: Any, **kwargs: Any) -> Tensor:
-            return split_generated(maths.task.generate(network, inputs, maths.rng(step())))[0]
+            return split_generated(maths.parts.generate(network, inputs, maths.rng(step())))[0]
 
     def prepare(batchdata: dict[str, Tensor], device: Any = None, non_blocking: bool = False,
                 **kwargs: Any) -> dict[str, Tensor]:

@@ -39,7 +39,7 @@ def _adversary(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[bool, 
 
     task = get_task(task_name)
     cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
-    adversarial = cfg.loss.adversarial > 0 and task.build_discriminator(cfg) is not None
+    adversarial = cfg.loss.adversarial > 0 and task.setup(cfg, None).discriminator is not None
     return adversarial, adversarial and not task.unconditional, bool(task.unconditional)
 
 

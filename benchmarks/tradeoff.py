@@ -64,7 +64,7 @@ def _resolved(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[float, 
 
     task = get_task(task_name)
     cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
-    has_d = task.build_discriminator(cfg) is not None
+    has_d = task.setup(cfg, None).discriminator is not None
     return (float(cfg.loss.adversarial), int(cfg.trainer.max_steps), int(cfg.trainer.d_warmup_steps), has_d,
             bool(task.unconditional))
 

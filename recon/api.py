@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     # plugin system
     "hookimpl": "recon.hookspecs",
     "Task": "recon.task",
+    "Parts": "recon.task",
     "split_generated": "recon.task",
     "ConfigError": "recon.errors",
     "DataError": "recon.errors",
@@ -138,6 +139,9 @@ _EXPORTS: dict[str, str] = {
     # losses
     "content_loss": "recon.losses",
     "AdversarialLoss": "recon.losses",
+    "Objective": "recon.losses.objective",
+    "GANObjective": "recon.losses.objective",
+    "PhaseLoss": "recon.losses.objective",
     # metrics
     "CONVENTIONS": "recon.metrics",
     "image_metrics": "recon.metrics",
@@ -209,4 +213,5 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
                                 sense_expand, simulate_coil_maps, to_channels, to_complex, upsample,
                                 validate_mask)
     from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
-    from recon.task import Task, split_generated
+    from recon.losses.objective import GANObjective, Objective, PhaseLoss
+    from recon.task import Parts, Task, split_generated

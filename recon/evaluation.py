@@ -26,7 +26,7 @@ from recon.task import split_generated
 
 if TYPE_CHECKING:
     from recon.config import RunConfig
-    from recon.task import Task
+    from recon.task import Parts, Task
 
 Method = Callable[[dict[str, Tensor]], Tensor]
 
@@ -179,18 +179,18 @@ def _lpips_model(cfg: "RunConfig", device: torch.device) -> tuple[nn.Module | No
     return model, model.label
 
 
-def paired_methods(task: "Task", cfg: "RunConfig", generator: nn.Module,
+def paired_methods(parts: "Parts", generator: nn.Module,
                    extra_models: dict[str, nn.Module] | None = None) -> dict[str, Method]:
     """Every method a paired evaluation scores, by name: ``model`` first, then the task's
-    baselines, then ``extra_models``; each maps a batch to its postprocessed prediction
-    ``(B, C, H, W)``. Puts the networks in eval mode."""
+    baselines (``parts.baselines``), then ``extra_models``; each maps a batch to its
+    postprocessed prediction ``(B, C, H, W)``. Puts the networks in eval mode."""
     generator.eval()
     def run(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
-        return task.postprocess(split_generated(task.generate(model, batch))[0])
+        return parts.postprocess(split_generated(parts.generate(model, batch))[0])
 
     methods: dict[str, Method] = {"model": lambda b: run(generator, b)}
-    for name, fn in task.baselines(cfg).items():
-        methods[name] = (lambda f: (lambda b: task.postprocess(f(b))))(fn)
+    for name, fn in (parts.baselines or {}).items():
+        methods[name] = (lambda f: (lambda b: parts.postprocess(f(b))))(fn)
     for name, model in (extra_models or {}).items():
         model.eval()
         methods[name] = (lambda m: (lambda b: run(m, b)))(model)
@@ -205,17 +205,17 @@ def border_crop(task: "Task", cfg: "RunConfig") -> int:
     return int(getattr(cfg.data, "scale", 0) or 0)
 
 
-def evaluate_task(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str, device: torch.device,
-                  extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+def evaluate_task(task: "Task", parts: "Parts", cfg: "RunConfig", generator: nn.Module, split: str,
+                  device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """Score ``generator`` (and ``extra_models``) on ``split`` the way ``task`` is scored:
-    its own ``evaluate`` when it declares one, else :func:`evaluate_paired`."""
-    if task.evaluate is not None:
-        return task.evaluate(cfg, generator, split, device, extra_models)
-    return evaluate_paired(task, cfg, generator, split, device, extra_models)
+    its parts' own ``evaluate`` when they declare one, else :func:`evaluate_paired`."""
+    if parts.evaluate is not None:
+        return parts.evaluate(cfg, generator, split, device, extra_models)
+    return evaluate_paired(task, parts, cfg, generator, split, device, extra_models)
 
 
 @torch.no_grad()
-def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split: str,
+def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: nn.Module, split: str,
                     device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """Score the generator, the task's baselines and ``extra_models`` on ``split``: distortion
     metrics in the task's convention, LPIPS when its backbone is on disk, ST-LPIPS, and patch
@@ -224,7 +224,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     from recon.perceptual_eval import STLPIPSScorer, patch_metrics, st_lpips_nets
 
     dataset = task.build_dataset(cfg, split)
-    methods = paired_methods(task, cfg, generator, extra_models)
+    methods = paired_methods(parts, generator, extra_models)
 
     scale = border_crop(task, cfg)
     scores = {name: _Scores(task.metric_convention, scale) for name in methods}
@@ -252,7 +252,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
         return broadcast_from_main(None)
     n_images = gathered
 
-    extra = registered_metrics(cfg, task.metric_convention, scale, task.metrics)
+    extra = registered_metrics(cfg, task.metric_convention, scale, parts.metrics)
     computed = {name: s.compute(extra) for name, s in scores.items()}
     patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
     for name, values in patches.items():
@@ -281,7 +281,7 @@ def evaluate_paired(task: "Task", cfg: "RunConfig", generator: nn.Module, split:
     })
 
 
-def check_metrics_reported(task: "Task", cfg: "RunConfig", result: dict[str, Any]) -> None:
+def check_metrics_reported(cfg: "RunConfig", result: dict[str, Any]) -> None:
     """Refuse (UsageError) an evaluation result that lacks a metric ``eval.metrics`` asked for:
     the task scored itself without :func:`evaluate_paired` (e.g. 3D super-resolution), and the
     request would otherwise be ignored silently."""
@@ -290,7 +290,7 @@ def check_metrics_reported(task: "Task", cfg: "RunConfig", result: dict[str, Any
     if missing:
         from recon.errors import UsageError
 
-        raise UsageError(f"eval.metrics={missing}: task {task.name} is not scored by recon's paired evaluation "
+        raise UsageError(f"eval.metrics={missing}: task {cfg.task} is not scored by recon's paired evaluation "
                          f"with this configuration (its own evaluation reports {', '.join(reported) or 'nothing'}); "
                          "remove eval.metrics")
 

@@ -1,8 +1,14 @@
-"""The Task contract: what a plugin provides so the core can train, evaluate and predict.
+"""The Task contract: what a plugin declares so the core can train, evaluate and predict.
 
-A task bundles data (with its degradation), networks, losses, metrics, baselines and
-presets. The trainer and the CLI only talk to tasks through this class; plugins subclass it
-and register a factory with the ``register_tasks`` hook.
+A task is a declaration. It names its configuration (:meth:`Task.config_sections`,
+:meth:`Task.presets`, :meth:`Task.validate`), its data (a forward operator,
+:meth:`Task.operator`, or its own datasets, :meth:`Task.build_dataset`), and, in one call,
+everything it trains and how it is scored: :meth:`Task.setup` returns :class:`Parts`
+(networks, objective, baselines, metrics). Prediction (:meth:`Task.predict_file`,
+:meth:`Task.sample_file`) completes the eight methods a plugin can override. Nothing is kept
+on the task between calls: what a task fits on its training data (e.g. intensity statistics)
+it fits in :meth:`Task.setup` and keeps in the parts (or in the generator's weights, so a
+checkpoint carries it).
 
 Batches are dicts of tensors. Conditional tasks use ``batch["input"]`` (the degraded image,
 ``(N, C, h, w)``) and ``batch["target"]`` (``(N, C, H, W)``); evaluation datasets also carry
@@ -12,6 +18,7 @@ Batches are dicts of tensors. Conditional tasks use ``batch["input"]`` (the degr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
 
@@ -21,15 +28,19 @@ if TYPE_CHECKING:  # keep `import recon.task` light
     from torch.utils.data import Dataset
 
     from recon.config import RunConfig
+    from recon.losses.objective import Objective
     from recon.physics import Operator
 
-Baseline = Callable[[dict[str, "Tensor"]], "Tensor"]
-#: what :meth:`Task.generate` returns: the images, or the images and auxiliary outputs
+__all__ = ["Baseline", "Generated", "Parts", "Task", "build_parts", "split_generated"]
+
+Batch = dict[str, "Tensor"]
+Baseline = Callable[[Batch], "Tensor"]
+#: what :attr:`Parts.generate` returns: the images, or the images and auxiliary outputs
 Generated = Union["Tensor", tuple["Tensor", dict[str, "Tensor"]]]
 
 
 def split_generated(output: Generated) -> tuple["Tensor", dict[str, "Tensor"]]:
-    """``(images, aux)`` of what :meth:`Task.generate` returned: the images alone, or the
+    """``(images, aux)`` of what :attr:`Parts.generate` returned: the images alone, or the
     images and a mapping of auxiliary outputs (e.g. a complex image before its magnitude)."""
     if isinstance(output, tuple):
         images, aux = output
@@ -37,8 +48,88 @@ def split_generated(output: Generated) -> tuple["Tensor", dict[str, "Tensor"]]:
     return output, {}
 
 
+def generate_from_input(generator: "nn.Module", batch: Batch, rng: "torch.Generator | None" = None) -> Generated:
+    """The default :attr:`Parts.generate`: ``G(batch["input"])``."""
+    return generator(batch["input"])
+
+
+def target_images(batch: Batch) -> "Tensor":
+    """The default :attr:`Parts.real_images`: ``batch["target"]``."""
+    return batch["target"]
+
+
+def images_only(batch: Batch, images: "Tensor") -> "Tensor":
+    """The default :attr:`Parts.discriminator_input`: D sees the images alone."""
+    return images
+
+
+def clamp_unit(images: "Tensor") -> "Tensor":
+    """The default :attr:`Parts.postprocess`: clamp to [0, 1]."""
+    return images.clamp(0, 1)
+
+
+@dataclass
+class Parts:
+    """Everything a task trains and how it is scored, as :meth:`Task.setup` returns it.
+
+    Only ``generator`` is required; every other field has a default that fits image-to-image
+    tasks (``G(input)`` against ``target``, L1/L2/perceptual content terms of ``cfg.loss``, the
+    operator's pseudo-inverse as baseline). Callables receive what they need as arguments;
+    the task's config is whatever they close over.
+
+    Attributes:
+        generator: the network trained; ``(N, C, h, w) -> (N, C, H, W)`` by default.
+        discriminator: the adversary, or ``None`` for a task trained without one.
+        generate: ``(generator, batch, rng) -> images`` or ``(images, aux)``: the images
+            ``(N, C, H, W)`` in the target's range; ``aux`` tensors (e.g. a complex image
+            behind a magnitude) reach :attr:`content_loss` inside its batch, nothing is kept
+            between calls. ``rng`` is the step's generator (``None`` outside training).
+        real_images: ``batch -> (N, C, H, W)``, the real samples D sees.
+        discriminator_input: ``(batch, images) -> tensor`` D sees for ``images``
+            (a conditional D concatenates the input here).
+        content_loss: ``(batch, fake, perceptual_fn) -> {name: weighted term}``, the
+            generator's non-adversarial terms; ``None``: :func:`recon.losses.content_loss`
+            with ``cfg.loss``'s ``l1``/``l2``/``perceptual`` weights against ``batch["target"]``.
+        objective: what each phase of a step minimises
+            (:class:`recon.losses.objective.Objective`); ``None``: the default
+            :class:`~recon.losses.objective.GANObjective` of ``cfg.loss``.
+        generator_regularizer: a lazy G regularizer ``reg(generator, batch) -> scalar``
+            (e.g. path length), due every ``loss.g_reg_interval`` steps.
+        augment: a differentiable augmentation of D's inputs (e.g. ADA).
+        baselines: classical methods, ``name -> fn(batch) -> prediction``; the first is *the*
+            baseline. ``None``: the operator's pseudo-inverse named by its ``baseline_name``.
+        metrics: registered metrics (``register_metrics``) always reported beside core's.
+        postprocess: network output -> the range the metrics expect (clamp to [0, 1]).
+        visualize: ``(batch, fake) -> [(N, C, H, W), ...]`` panels of ``samples/*.png`` in
+            [0, 1], left to right; ``None``: input | output | target.
+        sample_labels: captions of the :attr:`visualize` panels (``"output"`` marks the
+            model's panel, ``"target"`` the one the zoom window is chosen on; empty: none).
+        evaluate: ``(cfg, generator, split, device, extra_models) -> eval.json dict`` for a
+            task not scored by core's paired evaluation; ``None``:
+            :func:`recon.evaluation.evaluate_paired`.
+    """
+
+    generator: "nn.Module"
+    discriminator: "nn.Module | None" = None
+    generate: Callable[..., Generated] = generate_from_input
+    real_images: Callable[[Batch], "Tensor"] = target_images
+    discriminator_input: Callable[[Batch, "Tensor"], "Tensor"] = images_only
+    content_loss: Callable[..., dict[str, "Tensor"]] | None = None
+    objective: "Objective | None" = None
+    generator_regularizer: "nn.Module | None" = None
+    augment: "nn.Module | None" = None
+    baselines: dict[str, Baseline] | None = None
+    metrics: tuple[str, ...] = ()
+    postprocess: Callable[["Tensor"], "Tensor"] = clamp_unit
+    visualize: Callable[[Batch, "Tensor"], list["Tensor"]] | None = None
+    sample_labels: tuple[str, ...] = ("input", "output", "target")
+    evaluate: Callable[..., dict[str, Any]] | None = None
+    #: anything else the task's callables share (read by nobody in core)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 class Task:
-    """Base class of every task. Override what differs; defaults fit image-to-image tasks."""
+    """Base class of every task: eight methods, of which a task overrides what differs."""
 
     name: str = ""
     description: str = ""
@@ -46,12 +137,6 @@ class Task:
     metric_convention: str = "fastmri"
     #: unconditional tasks generate from noise and are scored with FID/KID
     unconditional: bool = False
-    #: registered metrics (``register_metrics``) this task always reports beside core's, in the
-    #: same evaluation pass (``eval.metrics`` adds more)
-    metrics: tuple[str, ...] = ()
-    #: captions of the panels :meth:`visualize` returns, left to right (empty: no header, no zoom);
-    #: ``"output"`` marks the model's panel and ``"target"`` the panel the zoom window is chosen on
-    sample_labels: tuple[str, ...] = ("input", "output", "target")
     #: how the benchmark suite runs this task (``None``: the default preset once); see
     #: docs/benchmarks.md for the accepted forms (opt out, variants with extra overrides)
     benchmark: Any = None
@@ -75,7 +160,7 @@ class Task:
 
         A task that declares one writes no dataset: core measures the clean images of
         ``cfg.data`` per sample (:func:`recon.data.measurements.measurement_dataset`) and
-        reports the operator's pseudo-inverse as the classical baseline (:meth:`baselines`).
+        reports the operator's pseudo-inverse as the classical baseline.
         """
         return None
 
@@ -94,102 +179,78 @@ class Task:
 
         return measurement_dataset(cfg, split, operator)
 
-    # -- networks ---------------------------------------------------------------------------
-    def build_generator(self, cfg: "RunConfig") -> "nn.Module":
-        raise NotImplementedError
+    # -- what is trained --------------------------------------------------------------------
+    def setup(self, cfg: "RunConfig", train_data: "Dataset | None") -> Parts:
+        """The networks, objective, baselines and metrics of a run (:class:`Parts`).
 
-    def build_discriminator(self, cfg: "RunConfig") -> "nn.Module | None":
-        """The discriminator, or ``None`` for a task trained without an adversary."""
-        return None
-
-    def generate(self, generator: "nn.Module", batch: dict[str, "Tensor"],
-                 rng: "torch.Generator | None" = None) -> Generated:
-        """Run the generator on a batch: ``(N, C, H, W)`` output in the target's range.
-
-        A task whose content loss needs more than the images (e.g. the complex image behind a
-        magnitude) returns ``(images, aux)``: the trainer hands ``aux``'s tensors to
-        :meth:`content_loss` inside its ``batch`` (nothing is kept between calls); every other
-        caller uses the images (:func:`split_generated`).
+        ``train_data`` is the training dataset when a run is about to train (the place to fit
+        what a task learns from its training split, e.g. a baseline's statistics), and ``None``
+        when a checkpoint is loaded (the weights bring what was fitted). Networks are built
+        here, generator first, from torch's global RNG (seeded by the trainer).
         """
-        return generator(batch["input"])
-
-    def real_images(self, batch: dict[str, "Tensor"]) -> "Tensor":
-        """The real samples shown to the discriminator."""
-        return batch["target"]
-
-    def discriminator_input(self, cfg: "RunConfig", batch: dict[str, "Tensor"], images: "Tensor") -> "Tensor":
-        """What D sees for ``images``; conditional discriminators concatenate the input here."""
-        return images
-
-    # -- losses -----------------------------------------------------------------------------
-    def content_loss(self, cfg: "RunConfig", batch: dict[str, "Tensor"], fake: "Tensor",
-                     perceptual_fn: Callable | None = None) -> dict[str, "Tensor"]:
-        """Weighted non-adversarial loss terms of the generator."""
-        from recon.losses import content_loss
-
-        loss = cfg.loss
-        return content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2,
-                            perceptual=loss.perceptual, perceptual_fn=perceptual_fn)
-
-    def generator_regularizer(self, cfg: "RunConfig") -> "nn.Module | None":
-        """An optional lazy generator regularizer (e.g. path length), called every
-        ``loss.g_reg_interval`` steps as ``reg(generator, batch) -> scalar`` (the trainer
-        multiplies it by the interval)."""
-        return None
-
-    def build_augment(self, cfg: "RunConfig") -> "nn.Module | None":
-        """Optional differentiable augmentation applied to D's inputs (e.g. ADA)."""
-        return None
-
-    # -- evaluation -------------------------------------------------------------------------
-    #: a task whose evaluation is not the paired loop sets this to a method
-    #: ``evaluate(cfg, generator, split, device, extra_models) -> dict`` (the eval.json
-    #: structure); ``None`` (the default): core scores it with
-    #: :func:`recon.evaluation.evaluate_paired`, through :func:`recon.evaluation.evaluate_task`
-    evaluate: Callable[..., dict[str, Any]] | None = None
-
-    def baselines(self, cfg: "RunConfig") -> dict[str, Baseline]:
-        """Classical baselines, ``name -> fn(batch) -> prediction``; the first is *the* baseline.
-
-        The default is the declared operator's pseudo-inverse, named by its ``baseline_name``.
-        """
-        operator = self.operator(cfg)
-        if operator is None:
-            return {}
-        from recon.data.measurements import params_from_batch
-
-        def pseudo_inverse(batch: dict[str, "Tensor"]) -> "Tensor":
-            return operator.pseudo_inverse(batch["input"], params_from_batch(operator, batch))
-
-        return {operator.baseline_name: pseudo_inverse}
-
-    def postprocess(self, images: "Tensor") -> "Tensor":
-        """Map network outputs to the range the metrics expect (clamping by default)."""
-        return images.clamp(0, 1)
-
-    def visualize(self, cfg: "RunConfig", batch: dict[str, "Tensor"], fake: "Tensor") -> list["Tensor"]:
-        """Panels for ``samples/*.png``: a list of ``(N, C, H, W)`` tensors in [0, 1]
-        shown side by side (input | output | target by default)."""
-        import torch.nn.functional as F
-
-        target = batch["target"]
-        inputs = batch["input"]
-        if inputs.shape[-2:] != target.shape[-2:]:
-            inputs = F.interpolate(inputs, size=target.shape[-2:], mode="nearest")
-        return [inputs.clamp(0, 1), self.postprocess(fake), target.clamp(0, 1)]
+        raise NotImplementedError(f"task {self.name} must implement setup(cfg, train_data) -> Parts")
 
     # -- inference --------------------------------------------------------------------------
-    def predict_file(self, cfg: "RunConfig", generator: "nn.Module", input_path: Path,
+    def predict_file(self, cfg: "RunConfig", parts: Parts, input_path: Path,
                      output_path: Path, device: "torch.device") -> Path:
-        """Apply the trained generator to a user's file and write the result."""
+        """Apply a trained model (``parts.generator`` holds its weights) to a user's file and
+        write the result."""
         from recon.errors import UsageError
 
         raise UsageError(f"task {self.name} does not support `recon predict`")
 
-    def sample_file(self, cfg: "RunConfig", generator: "nn.Module", n: int, out_dir: Path,
+    def sample_file(self, cfg: "RunConfig", parts: Parts, n: int, out_dir: Path,
                     device: "torch.device", seed: int = 0) -> list[Path]:
-        """Write ``n`` unconditional samples (``recon generate``)."""
+        """Write ``n`` unconditional samples of ``parts.generator`` (``recon generate``)."""
         from recon.errors import UsageError
 
         raise UsageError(f"task {self.name} is conditional: use `recon predict`, not `recon generate`")
 
+
+def build_parts(task: Task, cfg: "RunConfig", train_data: "Dataset | None") -> Parts:
+    """:meth:`Task.setup` with every ``None`` default resolved: the content loss of
+    ``cfg.loss``, the operator's pseudo-inverse as baseline, input | output | target panels."""
+    parts = task.setup(cfg, train_data)
+    if not isinstance(parts, Parts):
+        from recon.errors import PluginError
+
+        raise PluginError(f"task {task.name}: setup() returned a {type(parts).__name__}, not recon.api.Parts")
+    if parts.content_loss is None:
+        parts.content_loss = _default_content_loss(cfg)
+    if parts.baselines is None:
+        parts.baselines = _pseudo_inverse_baseline(task.operator(cfg))
+    if parts.visualize is None:
+        parts.visualize = _default_visualize(parts.postprocess)
+    return parts
+
+
+def _default_content_loss(cfg: "RunConfig") -> Callable[..., dict[str, "Tensor"]]:
+    from recon.losses import content_loss
+
+    def terms(batch: Batch, fake: "Tensor", perceptual_fn: Callable | None = None) -> dict[str, "Tensor"]:
+        loss = cfg.loss
+        return content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2,
+                            perceptual=loss.perceptual, perceptual_fn=perceptual_fn)
+    return terms
+
+
+def _pseudo_inverse_baseline(operator: "Operator | None") -> dict[str, Baseline]:
+    if operator is None:
+        return {}
+    from recon.data.measurements import params_from_batch
+
+    def pseudo_inverse(batch: Batch) -> "Tensor":
+        return operator.pseudo_inverse(batch["input"], params_from_batch(operator, batch))
+
+    return {operator.baseline_name: pseudo_inverse}
+
+
+def _default_visualize(postprocess: Callable[["Tensor"], "Tensor"]) -> Callable[[Batch, "Tensor"], list["Tensor"]]:
+    def panels(batch: Batch, fake: "Tensor") -> list["Tensor"]:
+        import torch.nn.functional as F
+
+        target, inputs = batch["target"], batch["input"]
+        if inputs.shape[-2:] != target.shape[-2:]:
+            inputs = F.interpolate(inputs, size=target.shape[-2:], mode="nearest")
+        return [inputs.clamp(0, 1), postprocess(fake), target.clamp(0, 1)]
+    return panels

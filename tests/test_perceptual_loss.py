@@ -41,15 +41,15 @@ def test_vgg_perceptual_loss_is_judged_by_alex_only(cli, tmp_path: Path) -> None
     assert "perceptual_net: vgg" in config
 
 
-@pytest.mark.parametrize("sets, message", [
-    (["loss.perceptual_net=squeeze"], "loss.perceptual_net: 'squeeze' is not one of alex, vgg"),
-    (["loss.perceptual=-1"], "loss.perceptual=-1.0 is out of range"),
-    (["loss.perceptual=0.1", "model.spatial_dims=3", "data.patch_size=16", "data.degradation=blur"],
-     "loss.perceptual (ST-LPIPS, a 2D image network) is not defined for model.spatial_dims=3"),
+@pytest.mark.parametrize("task, sets, message", [
+    ("mri_superres", ["loss.perceptual_net=squeeze"], "loss.perceptual_net: 'squeeze' is not one of alex, vgg"),
+    ("mri_superres", ["loss.perceptual=-1"], "loss.perceptual=-1.0 is out of range"),
+    ("mri_superres_3d", ["loss.perceptual=0.1", "data.patch_size=16", "data.degradation=blur"],
+     "loss.perceptual (ST-LPIPS, a 2D image network) is not defined for volumes"),
 ])
-def test_perceptual_settings_that_cannot_work_are_refused(cli, tmp_path: Path, sets: list[str],
+def test_perceptual_settings_that_cannot_work_are_refused(cli, tmp_path: Path, task: str, sets: list[str],
                                                           message: str) -> None:
-    result = _run(cli, tmp_path / "run", "mri_superres", *sets)
+    result = _run(cli, tmp_path / "run", task, *sets)
     assert result.code == 2 and message in result.err, result.err
     assert "Traceback" not in result.err
 

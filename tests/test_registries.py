@@ -193,10 +193,9 @@ def test_unconditional_task_refuses_eval_metrics(cli, tmp_path: Path) -> None:
 def test_3d_superres_refuses_eval_metrics_before_training(plugin_env: dict[str, str], tmp_path: Path) -> None:
     """3D super-resolution scores whole volumes outside the paired evaluation: a one-image
     validation before training finds the metric missing and refuses the run."""
-    result = run_subprocess("run", "--task", "mri_superres", *SMOKE, "--out", tmp_path / "run",
-                            "--set", "model.spatial_dims=3", "--set", "eval.metrics=[mean_abs_error]",
-                            env=plugin_env)
-    _one_line_error(result, "eval.metrics=['mean_abs_error']: task mri_superres is not scored by recon's paired "
+    result = run_subprocess("run", "--task", "mri_superres_3d", *SMOKE, "--out", tmp_path / "run",
+                            "--set", "eval.metrics=[mean_abs_error]", env=plugin_env)
+    _one_line_error(result, "eval.metrics=['mean_abs_error']: task mri_superres_3d is not scored by recon's paired "
                             "evaluation", "remove eval.metrics")
     assert not (tmp_path / "run" / "checkpoints").exists()
 
@@ -208,20 +207,19 @@ def test_task_evaluation_without_the_requested_metric_is_refused() -> None:
     from recon.errors import UsageError
     from recon.evaluation import check_metrics_reported
 
-    task = SimpleNamespace(name="own")
-    cfg = SimpleNamespace(eval=SimpleNamespace(metrics=["psnr"]))
-    check_metrics_reported(task, cfg, {"metrics": {"psnr": 30.0}})
+    cfg = SimpleNamespace(task="own", eval=SimpleNamespace(metrics=["psnr"]))
+    check_metrics_reported(cfg, {"metrics": {"psnr": 30.0}})
     cfg.eval.metrics = ["psnr", "mean_abs_error"]
     with pytest.raises(UsageError, match=r"eval.metrics=\['mean_abs_error'\]: task own is not scored by recon's "
                                          r"paired evaluation .*reports psnr\); remove eval.metrics"):
-        check_metrics_reported(task, cfg, {"metrics": {"psnr": 30.0}})
+        check_metrics_reported(cfg, {"metrics": {"psnr": 30.0}})
 
 
 def test_builtin_networks_build_what_the_task_builds() -> None:
     """Each built-in registered network is the task's own network for the run's config."""
     from recon.config import build_config
     from recon.plugins import get_task
-    from recon.train.networks import build_discriminator, build_generator
+    from recon.train.networks import setup_parts
 
     cases = [("mri_superres", "model.g_network=srresnet", "generator"),
              ("mri_kspace", "model.g_network=kspace_cascade", "generator"),
@@ -231,15 +229,14 @@ def test_builtin_networks_build_what_the_task_builds() -> None:
     for task_name, override, role in cases:
         task = get_task(task_name)
         cfg = build_config(task, "smoke", overrides=[override])
-        build = build_generator if role == "generator" else build_discriminator
-        own = getattr(task, f"build_{role}")(build_config(task, "smoke"))
-        registered = build(task, cfg)
+        own = getattr(task.setup(build_config(task, "smoke"), None), role)
+        registered = getattr(setup_parts(task, cfg, None), role)
         assert type(registered) is type(own), (task_name, override)
         shapes = {k: tuple(v.shape) for k, v in registered.state_dict().items()}
         assert shapes == {k: tuple(v.shape) for k, v in own.state_dict().items()}, (task_name, override)
     # kspace_varnet is what model.generator=varnet builds
     task = get_task("mri_kspace")
-    varnet = build_generator(task, build_config(task, "smoke", overrides=["model.g_network=kspace_varnet"]))
-    own = task.build_generator(build_config(task, "smoke", overrides=["model.generator=varnet"]))
+    varnet = setup_parts(task, build_config(task, "smoke", overrides=["model.g_network=kspace_varnet"]), None).generator
+    own = task.setup(build_config(task, "smoke", overrides=["model.generator=varnet"]), None).generator
     assert type(varnet) is type(own)
     assert sum(p.numel() for p in varnet.parameters()) == sum(p.numel() for p in own.parameters())

@@ -70,6 +70,21 @@ def test_samples_put_the_compared_model_beside_the_adversarial_one(cli, smoke_ru
     assert width == 4 * 66  # input | compared | adversarial | target
 
 
+def test_a_compared_checkpoint_does_not_change_the_run(cli, smoke_run: Path, tmp_path: Path) -> None:
+    """Loading ``eval.compare_checkpoint`` for the step-3 samples must not draw from the global RNG
+    that DiffAugment uses in steps 4-6: the run trains the same weights as without the comparison."""
+    args = ["run", "--task", "mri_superres", *SMOKE, "--set", "loss.d_augment=translation,cutout",
+            "--set", "eval.max_images=1", "--set", "eval.st_lpips=false"]
+    assert cli(*args, "--out", tmp_path / "alone").code == 0
+    assert cli(*args, "--out", tmp_path / "compared",
+               "--set", f"eval.compare_checkpoint={smoke_run / 'checkpoints' / 'last.pt'}").code == 0
+    alone = load_checkpoint(tmp_path / "alone" / "checkpoints" / "last.pt")["nets"]
+    compared = load_checkpoint(tmp_path / "compared" / "checkpoints" / "last.pt")["nets"]
+    for name in alone:
+        for key in alone[name]:
+            assert torch.equal(alone[name][key], compared[name][key]), (name, key)
+
+
 def test_same_seed_same_weights(cli, tmp_path: Path) -> None:
     args = ["run", "--task", "mri_superres", *SMOKE, "--set", "trainer.max_steps=3"]
     assert cli(*args, "--out", tmp_path / "a").code == 0

@@ -22,10 +22,10 @@ L1_HOLE = ("mean |pred - gt| over the hole pixels and channels, values in [0,1],
 
 
 @torch.no_grad()
-def hole_errors(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+def hole_errors(task: Any, parts: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, float]:
     """``{method: mean l1_hole}`` over the evaluation images of ``split``."""
-    methods = paired_methods(task, cfg, generator, extra_models)
+    methods = paired_methods(parts, generator, extra_models)
     values: dict[str, list[float]] = {name: [] for name in methods}
     dataset = task.build_dataset(cfg, split)
     for batch in iterate_batches(dataset, cfg.eval.batch_size, cfg.eval.max_images):
@@ -36,11 +36,11 @@ def hole_errors(task: Any, cfg: Any, generator: nn.Module, split: str, device: t
     return {name: float(np.mean(v)) if v else float("nan") for name, v in values.items()}
 
 
-def evaluate(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+def evaluate(task: Any, parts: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
              extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """The eval.json structure with ``l1_hole`` added to every method's metrics."""
-    result = evaluate_paired(task, cfg, generator, split, device, extra_models)
-    holes = hole_errors(task, cfg, generator, split, device, extra_models)
+    result = evaluate_paired(task, parts, cfg, generator, split, device, extra_models)
+    holes = hole_errors(task, parts, cfg, generator, split, device, extra_models)
     result["metrics"]["l1_hole"] = holes["model"]
     for entry in [*result.get("baselines", []), result.get("baseline") or {}]:
         if entry.get("name") in holes:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from recon.api import IMAGE_SUFFIXES, is_image, read_image, write_image
 from recon.api import DataError, UsageError
@@ -42,9 +41,10 @@ def read_mask(path: Path, h: int, w: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+def predict_file(parts: Any, cfg: Any, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
-    """Inpaint ``input_path`` (PNG/JPEG/TIFF) into ``output_path``; returns the path written."""
+    """Inpaint ``input_path`` (PNG/JPEG/TIFF) into ``output_path`` with ``parts.generator``;
+    returns the path written."""
     if not is_image(input_path):
         raise DataError(f"{input_path}: inpainting takes a 2D image (PNG/JPEG/TIFF)")
     if not is_image(output_path):
@@ -63,5 +63,5 @@ def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, ou
     mask = read_mask(mask_path, h, w) if mask_path is not None else center_mask(h, w, cfg.mask.size)
     target = torch.from_numpy(np.ascontiguousarray(array))
     batch = {"input": apply_mask(target, mask, cfg.mask.fill)[None].to(device), "mask": mask[None].to(device)}
-    out = task.postprocess(task.generate(generator, batch))[0]
+    out = parts.postprocess(parts.generate(parts.generator, batch))[0]
     return write_image(output_path, out.float().cpu().numpy())

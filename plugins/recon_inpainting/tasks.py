@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from recon.api import ImageSpec, load_split_images
 from recon.api import DataError
 from recon.api import Inpainting, InpaintingParams
-from recon.api import Task
+from recon.api import Parts, Task
 from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
 
 
@@ -65,67 +65,68 @@ class InpaintingTask(Task):
         tensors = [torch.from_numpy(a) for _, a in images]
         return InpaintPatchDataset(tensors, size, cfg.seed, make_sample(cfg.mask), d.min_patch_std, d.augment)
 
-    # -- networks -------------------------------------------------------------------------
-    def build_generator(self, cfg: Any) -> nn.Module:
+    # -- what is trained -----------------------------------------------------------------
+    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+        """A U-Net or context encoder (its output composited into the hole) against a PatchGAN;
+        content terms on the hole; biharmonic inpainting and the masked input as baselines;
+        ``l1_hole`` beside core's metrics (:mod:`recon_inpainting.evaluate`)."""
+        from recon.api import PatchGANDiscriminator
+        from recon_inpainting.evaluate import evaluate
         from recon_inpainting.networks import ContextEncoder, InpaintUNet
 
         m, channels = cfg.model, cfg.data.channels
+        generator: nn.Module
         if m.arch == "context_encoder":
-            return ContextEncoder(channels, cfg.data.patch_size, m.ce_channels, m.ce_bottleneck)
-        return InpaintUNet(channels, m.features, m.norm, m.residual)
-
-    def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.api import PatchGANDiscriminator
-
-        m = cfg.model
-        return PatchGANDiscriminator(cfg.data.channels, m.d_channels, m.d_layers, m.d_norm)
-
-    def generate(self, generator: nn.Module, batch: dict[str, Tensor],
-                 rng: torch.Generator | None = None) -> Tensor:
-        """``G(cat(input, mask))`` in the hole, the input elsewhere: ``(N, C, H, W)``."""
-        inputs, mask = batch["input"], batch["mask"]
-        raw = generator(torch.cat([inputs, mask.to(inputs.dtype)], dim=1))
-        return Inpainting.keep_known(raw, inputs, InpaintingParams(mask))
-
-    # -- losses -----------------------------------------------------------------------------
-    def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
-                     perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
-        """``loss.l1`` / ``loss.l2``: mean error over the hole pixels; ``loss.perceptual``: LPIPS
-        of the composite. (Known pixels are copied, so a valid-region term would be zero.)"""
-        loss, target, mask = cfg.loss, batch["target"].float(), batch["mask"].float()
-        area = (mask.sum() * fake.shape[1]).clamp_min(1)
-        terms: dict[str, Tensor] = {}
-        if loss.l1:
-            terms["l1"] = loss.l1 * ((fake - target).abs() * mask).sum() / area
-        if loss.l2:
-            terms["l2"] = loss.l2 * ((fake - target) ** 2 * mask).sum() / area
-        if loss.perceptual:
-            if perceptual_fn is None:
-                raise ValueError("loss.perceptual > 0 needs a perceptual network")
-            terms["perceptual"] = loss.perceptual * perceptual_fn(fake, target).mean()
-        return terms
-
-    # -- evaluation -----------------------------------------------------------------------
-    def baselines(self, cfg: Any) -> dict[str, Any]:
-        """The classical one, biharmonic inpainting (the pseudo-inverse of ``Inpainting("biharmonic")``),
-        and the masked input itself."""
+            generator = ContextEncoder(channels, cfg.data.patch_size, m.ce_channels, m.ce_bottleneck)
+        else:
+            generator = InpaintUNet(channels, m.features, m.norm, m.residual)
         op = Inpainting("biharmonic")
-        return {op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
-                "masked input": lambda b: b["input"]}
+        parts = Parts(generator=generator,
+                      discriminator=PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm),
+                      generate=composite, content_loss=hole_terms(cfg),
+                      baselines={op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
+                                 "masked input": lambda b: b["input"]})
 
-    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
-                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-        from recon_inpainting.evaluate import evaluate
+        def evaluate_holes(c: Any, model: nn.Module, split: str, device: torch.device,
+                           extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+            return evaluate(self, parts, c, model, split, device, extra_models)
+        parts.evaluate = evaluate_holes
+        return parts
 
-        return evaluate(self, cfg, generator, split, device, extra_models)
-
-    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_inpainting.predict import predict_file
 
-        return predict_file(self, cfg, generator, input_path, output_path, device)
+        return predict_file(parts, cfg, input_path, output_path, device)
 
     def presets(self) -> dict[str, dict[str, Any]]:
         from recon_inpainting.presets import presets
 
         return presets()
+
+
+def composite(generator: nn.Module, batch: dict[str, Tensor], rng: torch.Generator | None = None) -> Tensor:
+    """``G(cat(input, mask))`` in the hole, the input elsewhere: ``(N, C, H, W)``."""
+    inputs, mask = batch["input"], batch["mask"]
+    raw = generator(torch.cat([inputs, mask.to(inputs.dtype)], dim=1))
+    return Inpainting.keep_known(raw, inputs, InpaintingParams(mask))
+
+
+def hole_terms(cfg: Any) -> Callable[..., dict[str, Tensor]]:
+    """``loss.l1`` / ``loss.l2``: mean error over the hole pixels; ``loss.perceptual``: the perceptual
+    distance of the composite. (Known pixels are copied, so a valid-region term would be zero.)"""
+
+    def terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
+        loss, target, mask = cfg.loss, batch["target"].float(), batch["mask"].float()
+        area = (mask.sum() * fake.shape[1]).clamp_min(1)
+        out: dict[str, Tensor] = {}
+        if loss.l1:
+            out["l1"] = loss.l1 * ((fake - target).abs() * mask).sum() / area
+        if loss.l2:
+            out["l2"] = loss.l2 * ((fake - target) ** 2 * mask).sum() / area
+        if loss.perceptual:
+            if perceptual_fn is None:
+                raise ValueError("loss.perceptual > 0 needs a perceptual network")
+            out["perceptual"] = loss.perceptual * perceptual_fn(fake, target).mean()
+        return out
+    return terms

@@ -51,11 +51,11 @@ def register_networks(register: Any) -> None:
 
     def architecture(name: str) -> Any:
         def factory(cfg: Any) -> Any:
-            from recon_kspace.task import KspaceReconstructionTask
+            from recon_kspace.task import generator
 
             chosen = cfg.copy()
             chosen.model.generator = name
-            return KspaceReconstructionTask().build_generator(chosen)
+            return generator(chosen)
         return factory
 
     register("kspace_cascade", architecture("cascade"), role="generator", tasks=("mri_kspace",),

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
@@ -36,14 +36,16 @@ from recon_kspace.simulate import FOURIER
 
 
 @torch.no_grad()
-def reconstruct(task: Any, generator: nn.Module, items: list[dict[str, Tensor]], device: torch.device,
+def reconstruct(parts: Any, items: list[dict[str, Tensor]], device: torch.device,
                 crop: tuple[int, int] | None = None, batch_size: int = 4) -> np.ndarray:
-    """Magnitudes ``(N, h, w)`` of the generator's reconstructions of ``items`` (batched by shape)."""
+    """Magnitudes ``(N, h, w)`` of the reconstructions of ``items`` by ``parts.generator``
+    (batched by shape)."""
+    generator = parts.generator
     generator.eval()
     out = []
     for batch in iterate_batches(items, batch_size):
         batch = {k: v.to(device) for k, v in batch.items()}
-        mag, _ = split_generated(task.generate(generator, batch))
+        mag, _ = split_generated(parts.generate(generator, batch))
         if crop is not None:
             mag = center_crop(mag, crop)
         out.append(mag[:, 0].float().cpu().numpy())
@@ -60,7 +62,7 @@ def _file_mask(raw: np.ndarray, width: int, path: Path) -> Tensor:
     return mask
 
 
-def predict_fastmri(task: Any, cfg: Any, generator: nn.Module, path: Path, output: Path,
+def predict_fastmri(parts: Any, cfg: Any, path: Path, output: Path,
                     device: torch.device) -> Path:
     """Reconstruct every slice of a fastMRI file into ``output`` (NIfTI or fastMRI ``.h5``)."""
     from recon_kspace.fastmri_io import read_fastmri
@@ -88,7 +90,7 @@ def predict_fastmri(task: Any, cfg: Any, generator: nn.Module, path: Path, outpu
     if not scale > 0:
         raise DataError(f"{path}: the undersampled k-space is all zeros")
     items = [measured_item(k / scale, mask, crop) for k in kspace]
-    result = reconstruct(task, generator, items, device, crop) * scale  # (S, h, w)
+    result = reconstruct(parts, items, device, crop) * scale  # (S, h, w)
     output.parent.mkdir(parents=True, exist_ok=True)
     if is_nifti(output):
         return write_nifti(output, np.ascontiguousarray(result.transpose(1, 2, 0)), np.eye(4))
@@ -109,11 +111,11 @@ def _simulated_items(cfg: Any, images: np.ndarray) -> list[dict[str, Tensor]]:
             for i, s in enumerate(images)]
 
 
-def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+def predict_file(parts: Any, cfg: Any, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
     """Reconstruct ``input_path`` into ``output_path`` (see the module docstring)."""
     if input_path.suffix.lower() in HDF5_SUFFIXES:
-        return predict_fastmri(task, cfg, generator, input_path, output_path, device)
+        return predict_fastmri(parts, cfg, input_path, output_path, device)
     if is_nifti(input_path):
         if not is_nifti(output_path):
             raise UsageError(f"{output_path}: a NIfTI input needs a .nii or .nii.gz output")
@@ -121,7 +123,7 @@ def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, ou
         normed = normalize_percentile(volume)
         axis = cfg.data.axis
         slices = np.moveaxis(normed.array[0], axis, 0)  # (S, h, w)
-        result = reconstruct(task, generator, _simulated_items(cfg, slices), device)
+        result = reconstruct(parts, _simulated_items(cfg, slices), device)
         return write_nifti(output_path, denormalize(np.moveaxis(result, 0, axis), normed.norm), volume.affine)
     if is_image(input_path):
         if not is_image(output_path):
@@ -129,5 +131,5 @@ def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, ou
         image = read_image(input_path)
         check_finite(image.array, str(input_path))
         gray = np.clip(image.array.mean(0), 0, 1)
-        return write_image(output_path, reconstruct(task, generator, _simulated_items(cfg, gray[None]), device)[0])
+        return write_image(output_path, reconstruct(parts, _simulated_items(cfg, gray[None]), device)[0])
     raise DataError(f"{input_path}: unsupported input (expected fastMRI .h5, .nii/.nii.gz or PNG/JPEG/TIFF)")

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.api import Task
+from recon.api import Parts, Task
 from recon_kspace.config import KspaceDataConfig, KspaceLossConfig, KspaceModelConfig, MaskConfig, check_config
 from recon_kspace.data import Simulation
 
@@ -46,7 +46,6 @@ class KspaceReconstructionTask(Task):
     description = ("undersampled k-space MRI reconstruction: cascade of U-Nets with data consistency "
                    "+ PatchGAN, vs zero-filled")
     metric_convention = "fastmri"
-    metrics = ("hfen",)  # registered by this plugin (recon_kspace.evaluate.hfen), scored in core's pass
 
     def config_sections(self) -> dict[str, type]:
         return {"mask": MaskConfig, "model": KspaceModelConfig, "data": KspaceDataConfig,
@@ -98,62 +97,80 @@ class KspaceReconstructionTask(Task):
                                      d.patch_size, d.patch_width, d.augment,
                                      augment_fn=build_augmentation(augment_spec(cfg)))
 
-    # -- networks -------------------------------------------------------------------------
-    def build_generator(self, cfg: Any) -> nn.Module:
-        from recon_kspace.networks import CascadeNet, MonaiVarNet
+    # -- what is trained -----------------------------------------------------------------
+    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+        """The cascade (or VarNet) against a PatchGAN on magnitudes; image terms plus ``loss.kspace``
+        x k-space L1; the zero-filled reconstruction as baseline; HFEN beside core's metrics."""
+        return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
+                     content_loss=content_terms(cfg),
+                     baselines={self.operator(cfg).baseline_name: zero_filled},
+                     metrics=("hfen",))  # registered by this plugin (recon_kspace.evaluate.hfen)
 
-        m = cfg.model
-        if m.generator == "varnet":
-            net = MonaiVarNet(m.cascades, tuple(m.varnet_features), tuple(m.sens_features))
-            from recon_kspace.fastmri_data import fastmri_files
-
-            if cfg.data.coils == 1 and not fastmri_files(cfg.data.source):
-                # simulated single-coil data: unit coil maps, the sensitivity network is unused
-                # (frozen so that DistributedDataParallel does not wait for its gradients)
-                net.model.coil_sensitivity_model.requires_grad_(False)
-            return net
-        return CascadeNet(m.cascades, m.chans, m.depth, m.convs, m.dc, m.init_lambda, m.share_weights)
-
-    def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.api import PatchGANDiscriminator
-
-        m = cfg.model
-        return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)
-
-    def generate(self, generator: nn.Module, batch: dict[str, Tensor],
-                 rng: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
-        """The magnitude ``(N, 1, h, w)`` of ``G(zero_filled, kspace, mask, maps)``, centre-cropped to
-        the target's size (fastMRI's 320x320 evaluation crop; a no-op for simulated data), and
-        ``{"generator_output": (N, 2, H, W)}``, the complex image the k-space loss reads."""
-        from recon_kspace.fastmri_data import center_crop
-        from recon_kspace.networks import magnitude
-
-        out = generator(batch["zero_filled"], batch["kspace"], batch["mask"], batch.get("maps"))
-        mag = magnitude(out)
-        if "target" in batch and mag.shape[-2:] != batch["target"].shape[-2:]:
-            mag = center_crop(mag, (batch["target"].shape[-2], batch["target"].shape[-1]))
-        return mag, {"generator_output": out}
-
-    # -- losses ---------------------------------------------------------------------------
-    def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor,
-                     perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
-        """Image L1/L2/perceptual on magnitudes (the core terms) plus ``loss.kspace`` x k-space L1."""
-        terms = super().content_loss(cfg, batch, fake, perceptual_fn)
-        if cfg.loss.kspace > 0:
-            if "generator_output" not in batch:
-                raise KeyError("loss.kspace needs the generator's complex output (batch key 'generator_output', "
-                               "handed over from generate())")
-            terms["kspace"] = cfg.loss.kspace * kspace_l1(batch["generator_output"], batch)
-        return terms
-
-    # -- evaluation -----------------------------------------------------------------------
-    def baselines(self, cfg: Any) -> dict[str, Any]:
-        """The operator's pseudo-inverse, the zero-filled reconstruction (its magnitude, the RSS of the
-        coil images for multi-coil data), computed with each item (``input``)."""
-        return {self.operator(cfg).baseline_name: lambda batch: batch["input"]}
-
-    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_kspace.predict import predict_file
 
-        return predict_file(self, cfg, generator, input_path, output_path, device)
+        return predict_file(parts, cfg, input_path, output_path, device)
+
+
+def generator(cfg: Any) -> nn.Module:
+    """``model.generator``: the cascade of U-Nets with data consistency, or MONAI's E2E-VarNet."""
+    from recon_kspace.networks import CascadeNet, MonaiVarNet
+
+    m = cfg.model
+    if m.generator == "varnet":
+        net = MonaiVarNet(m.cascades, tuple(m.varnet_features), tuple(m.sens_features))
+        from recon_kspace.fastmri_data import fastmri_files
+
+        if cfg.data.coils == 1 and not fastmri_files(cfg.data.source):
+            # simulated single-coil data: unit coil maps, the sensitivity network is unused
+            # (frozen so that DistributedDataParallel does not wait for its gradients)
+            net.model.coil_sensitivity_model.requires_grad_(False)
+        return net
+    return CascadeNet(m.cascades, m.chans, m.depth, m.convs, m.dc, m.init_lambda, m.share_weights)
+
+
+def discriminator(cfg: Any) -> nn.Module:
+    """A PatchGAN on magnitude images."""
+    from recon.api import PatchGANDiscriminator
+
+    m = cfg.model
+    return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)
+
+
+def generate(generator: nn.Module, batch: dict[str, Tensor],
+             rng: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    """The magnitude ``(N, 1, h, w)`` of ``G(zero_filled, kspace, mask, maps)``, centre-cropped to
+    the target's size (fastMRI's 320x320 evaluation crop; a no-op for simulated data), and
+    ``{"generator_output": (N, 2, H, W)}``, the complex image the k-space loss reads."""
+    from recon_kspace.fastmri_data import center_crop
+    from recon_kspace.networks import magnitude
+
+    out = generator(batch["zero_filled"], batch["kspace"], batch["mask"], batch.get("maps"))
+    mag = magnitude(out)
+    if "target" in batch and mag.shape[-2:] != batch["target"].shape[-2:]:
+        mag = center_crop(mag, (batch["target"].shape[-2], batch["target"].shape[-1]))
+    return mag, {"generator_output": out}
+
+
+def content_terms(cfg: Any) -> Callable[..., dict[str, Tensor]]:
+    """Image L1/L2/perceptual on magnitudes (core's terms) plus ``loss.kspace`` x k-space L1."""
+    from recon.api import content_loss
+
+    def terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
+        loss = cfg.loss
+        out = content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2, perceptual=loss.perceptual,
+                           perceptual_fn=perceptual_fn)
+        if loss.kspace > 0:
+            if "generator_output" not in batch:
+                raise KeyError("loss.kspace needs the generator's complex output (batch key 'generator_output', "
+                               "handed over from generate())")
+            out["kspace"] = loss.kspace * kspace_l1(batch["generator_output"], batch)
+        return out
+    return terms
+
+
+def zero_filled(batch: dict[str, Tensor]) -> Tensor:
+    """The operator's pseudo-inverse, the zero-filled reconstruction (its magnitude, the RSS of the
+    coil images for multi-coil data), computed with each item (``input``)."""
+    return batch["input"]

@@ -25,9 +25,10 @@ def register_tasks(register: Any) -> None:
 @hookimpl
 def register_networks(register: Any) -> None:
     def residual_unet(cfg: Any) -> Any:
-        from recon_motion.tasks import MotionCorrectionTask
+        from recon_motion.networks import ResidualUNet
 
-        return MotionCorrectionTask().build_generator(cfg)  # model.features / norm / residual
+        m = cfg.model
+        return ResidualUNet(1, 1, m.features, m.norm, m.residual)  # model.features / norm / residual
 
     register("residual_unet", residual_unet, role="generator", tasks=("mri_motion",),
              description="residual 2D U-Net (MONAI BasicUNet), any input size")

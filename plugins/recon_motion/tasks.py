@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from recon.api import ImageSpec, load_split_images
 from recon.api import ConfigError, DataError
-from recon.api import Task
+from recon.api import Parts, Task
 from recon_motion.config import MotionConfig, MotionDataConfig, MotionModelConfig, check_motion
 from recon_motion.simulate import MotionParams
 
@@ -81,37 +81,34 @@ class MotionCorrectionTask(Task):
         tensors = [torch.from_numpy(a) for _, a in images]
         return MotionPatchDataset(tensors, size, cfg.seed, params, augment=cfg.data.augment)
 
-    # -- networks -------------------------------------------------------------------------
-    def build_generator(self, cfg: Any) -> nn.Module:
+    # -- what is trained -----------------------------------------------------------------
+    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+        """A residual U-Net against a PatchGAN (conditional on the corrupted input with
+        ``model.conditional_d``); the corrupted input (the operator's pseudo-inverse) as baseline."""
+        from recon.api import PatchGANDiscriminator
         from recon_motion.networks import ResidualUNet
 
         m = cfg.model
-        return ResidualUNet(self.channels, self.channels, m.features, m.norm, m.residual)
-
-    def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.api import PatchGANDiscriminator
-
-        m = cfg.model
-        in_channels = self.channels * (2 if m.conditional_d else 1)
-        return PatchGANDiscriminator(in_channels, m.d_channels, m.d_layers, m.d_norm)
-
-    def discriminator_input(self, cfg: Any, batch: dict[str, Tensor], images: Tensor) -> Tensor:
-        """``(N, 2C, H, W)`` = (image, corrupted input) for the conditional D, else the image."""
-        if cfg.model.conditional_d:
-            return torch.cat([images, batch["input"].to(images.dtype)], dim=1)
-        return images
-
-    # -- evaluation -----------------------------------------------------------------------
-    def baselines(self, cfg: Any) -> dict[str, Any]:
-        """The operator's pseudo-inverse: the corrupted input itself."""
         op = self.operator(cfg)
-        return {op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])}
+        conditional = bool(m.conditional_d)
 
-    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+        def discriminator_input(batch: dict[str, Tensor], images: Tensor) -> Tensor:
+            """``(N, 2C, H, W)`` = (image, corrupted input) for the conditional D, else the image."""
+            if conditional:
+                return torch.cat([images, batch["input"].to(images.dtype)], dim=1)
+            return images
+
+        return Parts(generator=ResidualUNet(self.channels, self.channels, m.features, m.norm, m.residual),
+                     discriminator=PatchGANDiscriminator(self.channels * (2 if conditional else 1), m.d_channels,
+                                                         m.d_layers, m.d_norm),
+                     discriminator_input=discriminator_input,
+                     baselines={op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])})
+
+    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_motion.predict import predict_file
 
-        return predict_file(cfg, generator, input_path, output_path, device)
+        return predict_file(cfg, parts.generator, input_path, output_path, device)
 
     def presets(self) -> dict[str, dict[str, Any]]:
         from recon_motion.presets import presets

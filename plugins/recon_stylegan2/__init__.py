@@ -35,14 +35,14 @@ def register_networks(register: Any) -> None:
     """The task's own networks, built from the run's config (``model.*``, ``data.channels``)."""
 
     def generator(cfg: Any) -> Any:
-        from recon_stylegan2.task import StyleGAN2Task
+        from recon_stylegan2.task import generator as build
 
-        return StyleGAN2Task().build_generator(cfg)
+        return build(cfg)
 
     def discriminator(cfg: Any) -> Any:
-        from recon_stylegan2.task import StyleGAN2Task
+        from recon_stylegan2.task import discriminator as build
 
-        return StyleGAN2Task().build_discriminator(cfg)
+        return build(cfg)
 
     register("stylegan2_generator", generator, role="generator", tasks=("stylegan2",),
              description="StyleGAN2 generator (mapping + skip synthesis)")

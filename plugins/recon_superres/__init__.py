@@ -1,4 +1,4 @@
-"""Built-in super-resolution plugin: tasks ``mri_superres`` and ``srgan``.
+"""Built-in super-resolution plugin: tasks ``mri_superres``, ``srgan`` and ``mri_superres_3d``.
 
 Registered through the ``recon`` entry-point group like any third-party plugin. Importing
 this module is cheap: task classes are imported when a task is built.
@@ -23,19 +23,27 @@ def register_tasks(register: Any) -> None:
 
         return SRGANTask()
 
+    def mri_superres_3d() -> Any:
+        from recon_superres.task3d import MRISuperRes3DTask
+
+        return MRISuperRes3DTask()
+
     register("mri_superres", mri_superres, benchmark={"sweep": [0, 1e-3, 5e-3, 2e-2]},
              description="MRI super-resolution x2/x4 on brain slices (SRResNet + SRGAN D), vs bicubic")
     register("srgan", srgan, benchmark={"sweep": [0, 1e-3, 2e-3, 5e-3]},
              description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")
+    register("mri_superres_3d", mri_superres_3d,
+             description="3D MRI super-resolution on volume patches (Conv3d SRResNet + 3D D), vs trilinear")
 
 
 @hookimpl
 def register_networks(register: Any) -> None:
     def srresnet(cfg: Any) -> Any:
+        from recon_superres.task3d import MRISuperRes3DTask
         from recon_superres.tasks import MRISuperResTask, SRGANTask
 
-        task = SRGANTask() if cfg.task == "srgan" else MRISuperResTask()
-        return task.build_generator(cfg)  # model.channels / blocks / ..., data.scale; 3D with spatial_dims=3
+        tasks = {"srgan": SRGANTask, "mri_superres_3d": MRISuperRes3DTask}
+        return tasks.get(cfg.task, MRISuperResTask)().generator(cfg)  # model.channels / blocks, data.scale
 
-    register("srresnet", srresnet, role="generator", tasks=("mri_superres", "srgan"),
+    register("srresnet", srresnet, role="generator", tasks=("mri_superres", "srgan", "mri_superres_3d"),
              description="SRResNet generator (Ledig et al. 2017)")

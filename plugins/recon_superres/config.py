@@ -11,13 +11,9 @@ from recon.api import FileDataConfig
 
 @dataclass
 class SRModelConfig(ModelConfig):
-    """SRResNet generator and SRGAN (VGG-style) discriminator sizes.
+    """SRResNet generator and SRGAN (VGG-style) discriminator sizes (2D, or 3D for
+    ``mri_superres_3d``: Conv3d layers, voxel-shuffle upsampling, Sanchez & Vilaplana 2018)."""
 
-    ``spatial_dims=3``: the 3D variant (Conv3d SRResNet with voxel-shuffle upsampling and a
-    3D VGG-style discriminator, as in Sanchez & Vilaplana 2018) trained on 3D patches.
-    """
-
-    spatial_dims: int = 2
     channels: int = 64
     blocks: int = 16
     norm: Literal["batch", "none"] = "batch"

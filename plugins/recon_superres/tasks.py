@@ -23,7 +23,7 @@ from recon.api import augment_spec, image_spec
 from recon.api import RandomPatchDataset, sample_generator
 from recon.api import ConfigError, DataError
 from recon.api import Operator, upsample
-from recon.api import Task
+from recon.api import Parts, Task
 from recon_superres import degradations
 from recon_superres.config import SRDataConfig, SRGANDataConfig, SRModelConfig
 from recon_superres.networks import SRResNet
@@ -66,25 +66,18 @@ class SuperResolutionTask(Task):
             raise ConfigError(f"data.scale must be 2, 3, 4 or 8, got {d.scale}")
         if d.patch_size % d.scale:
             raise ConfigError(f"data.patch_size={d.patch_size} must be a multiple of data.scale={d.scale}")
-        if cfg.model.spatial_dims not in (2, 3):
-            raise ConfigError(f"model.spatial_dims must be 2 or 3, got {cfg.model.spatial_dims}")
-        if self.is_3d(cfg):
-            from recon_superres.volumetric import validate_3d
 
-            validate_3d(cfg, self.channels)
-
-    @staticmethod
-    def is_3d(cfg: Any) -> bool:
-        return cfg.model.spatial_dims == 3
+    #: 2 for slices and photographs; :class:`recon_superres.volumetric.MRISuperRes3DTask` sets 3
+    spatial_dims = 2
 
     # -- data -----------------------------------------------------------------------------
     def image_spec(self, cfg: Any) -> ImageSpec:
         return image_spec(cfg, channels=self.channels, multiple=cfg.data.scale)
 
     def operator(self, cfg: Any) -> Operator:
-        """The forward operator of ``data.degradation`` (2D or 3D, ``model.spatial_dims``)."""
+        """The forward operator of ``data.degradation`` (in the task's ``spatial_dims``)."""
         d = cfg.data
-        return degradations.make_operator(d.degradation, d.scale, d.blur_sigma, cfg.model.spatial_dims)
+        return degradations.make_operator(d.degradation, d.scale, d.blur_sigma, self.spatial_dims)
 
     def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
         """``(hr (C, *spatial), rng) -> {"input": A(hr) (+ noise), "target": hr}``, 2D or 3D."""
@@ -98,10 +91,6 @@ class SuperResolutionTask(Task):
         return pair
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
-        if self.is_3d(cfg):
-            from recon_superres.volumetric import build_dataset_3d
-
-            return build_dataset_3d(self, cfg, split)
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":
             return EvalDataset(images, self.make_pair(cfg), cfg.data.eval_crop)
@@ -115,70 +104,45 @@ class SuperResolutionTask(Task):
         return RandomPatchDataset(tensors, size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment,
                                   augment_fn=build_augmentation(augment_spec(cfg)))
 
-    # -- networks -------------------------------------------------------------------------
-    def build_generator(self, cfg: Any) -> nn.Module:
-        m = cfg.model
-        if self.is_3d(cfg):
-            from recon_superres.networks3d import SRResNet3d
+    # -- what is trained -----------------------------------------------------------------
+    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+        """SRResNet against the SRGAN (or PatchGAN) discriminator; bicubic upsampling (and, for
+        ``kspace`` data, zero-padded k-space) as baselines."""
+        return Parts(generator=self.generator(cfg), discriminator=self.discriminator(cfg),
+                     baselines=self.baselines(cfg))
 
-            return SRResNet3d(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual,
-                              m.res_scale)
+    def generator(self, cfg: Any) -> nn.Module:
+        """SRResNet of the ``model`` section."""
+        m = cfg.model
         return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
 
-    def build_discriminator(self, cfg: Any) -> nn.Module:
+    def discriminator(self, cfg: Any) -> nn.Module:
+        """The SRGAN (VGG-style) discriminator, or a PatchGAN with ``model.d_arch=patch``."""
         from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
 
         m = cfg.model
         if m.d_arch == "patch":
-            return PatchGANDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, cfg.model.spatial_dims)
-        if self.is_3d(cfg):
-            from recon_superres.networks3d import VGGStyleDiscriminator3d
-
-            return VGGStyleDiscriminator3d(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
+            return PatchGANDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, self.spatial_dims)
         return VGGStyleDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
 
-    # -- evaluation -----------------------------------------------------------------------
     def baselines(self, cfg: Any) -> dict[str, Any]:
-        """Bicubic (2D) / trilinear (3D) upsampling first, then, for 2D ``kspace`` data, the
-        operator's own pseudo-inverse (zero-padded k-space)."""
-        scale, dims = cfg.data.scale, cfg.model.spatial_dims
-        if self.is_3d(cfg):
-            return {"trilinear": lambda batch: upsample(batch["input"], scale, dims)}
-        out = {"bicubic": lambda batch: upsample(batch["input"], scale, dims)}
+        """Bicubic upsampling first, then, for ``kspace`` data, the operator's own pseudo-inverse
+        (zero-padded k-space)."""
+        scale = cfg.data.scale
+        out = {"bicubic": lambda batch: upsample(batch["input"], scale, 2)}
         op = self.operator(cfg)
         if op.baseline_name not in out:
             out[op.baseline_name] = lambda batch: op.pseudo_inverse(batch["input"])
         return out
 
-    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
-                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-        if self.is_3d(cfg):
-            from recon_superres.volumetric import evaluate_3d
-
-            return evaluate_3d(self, cfg, generator, split, device, extra_models)
-        from recon.api import evaluate_paired
-
-        return evaluate_paired(self, cfg, generator, split, device, extra_models)
-
-    def visualize(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
-        if fake.dim() == 5:  # 3D volumes: the central slice along the slice axis
-            from recon_superres.volumetric import visualize_3d
-
-            return visualize_3d(batch, fake, cfg.data.axis)
-        return super().visualize(cfg, batch, fake)
-
-    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
-        if self.is_3d(cfg):
-            from recon_superres.volumetric import predict_volume
-
-            return predict_volume(cfg, generator, input_path, output_path, device)
         from recon_superres.predict import predict_file
 
-        return predict_file(self, cfg, generator, input_path, output_path, device)
+        return predict_file(self, cfg, parts.generator, input_path, output_path, device)
 
 
-def _smoke() -> dict[str, Any]:
+def smoke_preset() -> dict[str, Any]:
     """Seconds on a CPU: tiny networks, a few steps, every periodic action exercised."""
     return {
         "trainer": {"max_steps": 6, "batch_size": 4, "checkpoint_every": 3, "eval_every": 3,
@@ -199,7 +163,7 @@ class MRISuperResTask(SuperResolutionTask):
 
     def presets(self) -> dict[str, dict[str, Any]]:
         return {
-            "smoke": _smoke(),
+            "smoke": smoke_preset(),
             # the adversarial game from step 500 of 2000, RaGAN 5e-3 against L1 = 1, and DiffAugment
             # on D's inputs (one brain: without it D memorises the slices and G learns artifacts);
             # the measured perception-distortion sweep is in docs/perception-distortion.md
@@ -234,7 +198,7 @@ class SRGANTask(SuperResolutionTask):
 
     def presets(self) -> dict[str, dict[str, Any]]:
         return {
-            "smoke": _smoke(),
+            "smoke": smoke_preset(),
             "default": {
                 "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
                             "lr_schedule": "cosine", "d_warmup_steps": 500, "checkpoint_every": 500,

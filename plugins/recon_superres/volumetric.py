@@ -1,4 +1,4 @@
-"""The 3D variant of ``mri_superres`` (``model.spatial_dims=3``): data, evaluation, samples, predict.
+"""Volumes for ``mri_superres_3d`` (:mod:`recon_superres.task3d`): data, evaluation, samples, predict.
 
 Training: random ``patch_size``^3 cubes of the training volumes (:mod:`recon.data.volumes3d`),
 degraded on the fly in 3D. Evaluation: each val/test volume (a slab of the single MNI152
@@ -20,22 +20,7 @@ from torch.utils.data import Dataset
 from recon.api import augment_spec, image_spec
 from recon.api import RandomPatchDataset, sample_generator
 from recon.api import load_split_volumes
-from recon.api import ConfigError, DataError
-from recon_superres.degradations import DEGRADATIONS_3D
-
-
-def validate_3d(cfg: Any, channels: int) -> None:
-    d = cfg.data
-    if channels != 1:
-        raise ConfigError("model.spatial_dims=3 is for 1-channel volumes (mri_superres), not RGB photographs")
-    if d.scale not in (2, 4, 8):
-        raise ConfigError(f"model.spatial_dims=3 needs data.scale 2, 4 or 8, got {d.scale}")
-    if cfg.loss.perceptual > 0:
-        raise ConfigError("loss.perceptual (ST-LPIPS, a 2D image network) is not defined for "
-                          "model.spatial_dims=3; leave it at 0 or train slice-wise (spatial_dims=2)")
-    if d.degradation not in DEGRADATIONS_3D:
-        raise ConfigError(f"data.degradation={d.degradation} has no 3D form; use "
-                          f"{' or '.join(DEGRADATIONS_3D)} with model.spatial_dims=3")
+from recon.api import DataError
 
 
 class EvalVolumes(Dataset):
@@ -78,14 +63,14 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
 
 
 @torch.no_grad()
-def evaluate_3d(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+def evaluate_3d(task: Any, parts: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """The eval.json structure for 3D volumes (fastMRI convention, slices along ``data.axis``)."""
     from recon.api import CONVENTIONS, image_metrics
 
     generator.eval()
     methods = {"model": lambda b: generator(b["input"])}
-    methods.update({name: fn for name, fn in task.baselines(cfg).items()})
+    methods.update(dict(parts.baselines))
     for name, model in (extra_models or {}).items():
         model.eval()
         methods[name] = (lambda m: (lambda b: m(b["input"])))(model)
@@ -97,7 +82,7 @@ def evaluate_3d(task: Any, cfg: Any, generator: nn.Module, split: str, device: t
         batch = {"input": item["input"][None].to(device)}
         gt = np.moveaxis(item["target"][0].numpy(), cfg.data.axis, 0)
         for name, method in methods.items():
-            pred = task.postprocess(method(batch))[0, 0].float().cpu().numpy()
+            pred = parts.postprocess(method(batch))[0, 0].float().cpu().numpy()
             scores[name].append(image_metrics(gt, np.moveaxis(pred, cfg.data.axis, 0), "fastmri"))
     averaged = {name: {k: float(np.mean([s[k] for s in per])) for k in per[0]} for name, per in scores.items()}
     baselines = [{"name": name, "metrics": averaged[name]} for name in methods if name != "model"]

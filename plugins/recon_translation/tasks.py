@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from recon.api import ConfigError, DataError
-from recon.api import Task
+from recon.api import Parts, Task
 from recon_translation import data as pairs
 from recon_translation.baselines import HISTOGRAM, LOOKUP, IntensityModels
 from recon_translation.config import TranslationDataConfig, TranslationModelConfig
@@ -28,10 +28,6 @@ class TranslationTask(Task):
     description = "MR contrast translation (pix2pix U-Net + conditional PatchGAN), vs the histogram-matched source"
     metric_convention = "fastmri"
     channels = 1
-
-    def __init__(self) -> None:
-        self._fit_baselines = False  # set by validate(): this task instance is about to train
-        self._intensity: IntensityModels | None = None  # the statistics the baselines use now
 
     def config_sections(self) -> dict[str, type]:
         return {"model": TranslationModelConfig, "data": TranslationDataConfig}
@@ -53,7 +49,6 @@ class TranslationTask(Task):
         if d.normalize == "zscore":
             raise ConfigError("data.normalize=zscore: mri_translation needs intensities in [0, 1] "
                               "(use auto, percentile or none)")
-        self._fit_baselines = True
 
     # -- data -----------------------------------------------------------------------------
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
@@ -71,60 +66,58 @@ class TranslationTask(Task):
         train = pairs.load_pairs(cfg, "train")
         return IntensityModels().fit([im[source] for _, im in train], [im[target] for _, im in train])
 
-    # -- networks -------------------------------------------------------------------------
-    def build_generator(self, cfg: Any) -> nn.Module:
+    # -- what is trained -----------------------------------------------------------------
+    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+        """The U-Net (with the baselines' intensity statistics in its buffers) against a conditional
+        PatchGAN that sees ``(source, image)``; the histogram-matched source and the intensity lookup
+        as baselines.
+
+        The fit-on-train step: when a run is about to train (``train_data`` given), the intensity
+        statistics are fitted on the training split's whole slices and stored in the generator,
+        so every checkpoint carries them; a loaded checkpoint (``train_data=None``) brings its own.
+        """
+        from recon.api import PatchGANDiscriminator
         from recon_translation.networks import TranslationGenerator, UNetGenerator
 
         m = cfg.model
         residual = m.output == "lookup_residual"
         unet = UNetGenerator(self.channels, self.channels, m.num_downs, m.channels, m.norm, m.dropout,
                              "raw" if residual else m.output)
-        # training: fit the baselines now so every checkpoint carries them; loading a checkpoint
-        # (eval, predict) gets them from its weights instead
-        if self._fit_baselines:
-            self._fit_baselines = False  # once: a compared checkpoint built later brings its own
-            self._intensity = self.fit_intensity(cfg)
-            return TranslationGenerator(unet, self._intensity, residual)
-        return TranslationGenerator(unet, IntensityModels(), residual)
+        fitted = self.fit_intensity(cfg) if train_data is not None else IntensityModels()
+        generator = TranslationGenerator(unet, fitted, residual)
+        parts = Parts(generator=generator,
+                      discriminator=PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm),
+                      discriminator_input=source_and_image,
+                      sample_labels=("source", "histogram-matched", "output", "target"))
+        cache: dict[str, IntensityModels] = {}
 
-    def build_discriminator(self, cfg: Any) -> nn.Module:
-        from recon.api import PatchGANDiscriminator
+        def models() -> IntensityModels:
+            """The statistics the generator carries (fitted here or loaded with its weights); for a
+            checkpoint without them, fitted once on its run's training split."""
+            stored = getattr(parts.generator, "intensity", None)
+            if isinstance(stored, IntensityModels) and stored.is_fitted:
+                return stored
+            if "fallback" not in cache:
+                cache["fallback"] = self.fit_intensity(cfg)
+            return cache["fallback"]
 
-        m = cfg.model
-        return PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm)
+        parts.baselines = {HISTOGRAM: lambda batch: models().histogram_matched(batch["input"]),
+                           LOOKUP: lambda batch: models().intensity_lookup(batch["input"])}
 
-    def discriminator_input(self, cfg: Any, batch: dict[str, Tensor], images: Tensor) -> Tensor:
-        """``(N, 2C, H, W)``: the source contrast then the (real or synthetic) target, as pix2pix."""
-        return torch.cat([batch["input"].to(images.dtype), images], dim=1)
+        def visualize(batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
+            """source | histogram-matched source | synthetic target | real target."""
+            matched = models().histogram_matched(batch["input"])
+            return [batch["input"].clamp(0, 1), matched.clamp(0, 1), fake.clamp(0, 1), batch["target"].clamp(0, 1)]
+        parts.visualize = visualize
+        return parts
 
-    # -- evaluation -----------------------------------------------------------------------
-    def evaluate(self, cfg: Any, generator: nn.Module, split: str, device: torch.device,
-                 extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-        stored = getattr(generator, "intensity", None)
-        if isinstance(stored, IntensityModels) and stored.is_fitted:
-            self._intensity = stored
-        elif self._intensity is None:
-            self._intensity = self.fit_intensity(cfg)
-        from recon.api import evaluate_paired
-
-        return evaluate_paired(self, cfg, generator, split, device, extra_models)
-
-    def baselines(self, cfg: Any) -> dict[str, Any]:
-        if self._intensity is None:
-            self._intensity = self.fit_intensity(cfg)
-        models = self._intensity
-        return {HISTOGRAM: lambda batch: models.histogram_matched(batch["input"]),
-                LOOKUP: lambda batch: models.intensity_lookup(batch["input"])}
-
-    sample_labels = ("source", "histogram-matched", "output", "target")
-
-    def visualize(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
-        """source | histogram-matched source | synthetic target | real target."""
-        matched = self._intensity.histogram_matched(batch["input"]) if self._intensity is not None else batch["input"]
-        return [batch["input"].clamp(0, 1), matched.clamp(0, 1), self.postprocess(fake), batch["target"].clamp(0, 1)]
-
-    def predict_file(self, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_translation.predict import predict_file
 
-        return predict_file(cfg, generator, input_path, output_path, device)
+        return predict_file(cfg, parts.generator, input_path, output_path, device)
+
+
+def source_and_image(batch: dict[str, Tensor], images: Tensor) -> Tensor:
+    """``(N, 2C, H, W)``: the source contrast then the (real or synthetic) target, as pix2pix."""
+    return torch.cat([batch["input"].to(images.dtype), images], dim=1)

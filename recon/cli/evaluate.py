@@ -32,8 +32,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         extra[comparison_name(other_cfg)] = other
     from recon.evaluation import check_metrics_reported, evaluate_task
 
-    result = evaluate_task(task, cfg, generator, args.split, device, extra)
-    check_metrics_reported(task, cfg, result)
+    result = evaluate_task(task, model.parts, cfg, generator, args.split, device, extra)
+    check_metrics_reported(cfg, result)
     text = json.dumps(result, indent=2)
     if args.json and args.json != "-":
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -17,9 +17,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UsageError(f"{source}: no such file or directory")
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, device=device)
-    task, cfg, generator = model.task, model.cfg, model.generator
+    task, cfg = model.task, model.cfg
     cfg.apply_overrides(args.overrides)
-    out = task.predict_file(cfg, generator, source, Path(args.output), device)
+    out = task.predict_file(cfg, model.parts, source, Path(args.output), device)
     print(f"wrote {out}")
     return 0
 
@@ -32,8 +32,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError("-n must be at least 1")
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, device=device)
-    task, cfg, generator = model.task, model.cfg, model.generator
+    task, cfg = model.task, model.cfg
     cfg.apply_overrides(args.overrides)
-    paths = task.sample_file(cfg, generator, args.n, Path(args.output), device, seed=args.seed)
+    paths = task.sample_file(cfg, model.parts, args.n, Path(args.output), device, seed=args.seed)
     print(f"wrote {len(paths)} images to {args.output}")
     return 0

@@ -10,15 +10,21 @@ import torch
 from torch import nn
 
 from recon.errors import CheckpointError
+from recon.task import Parts
 
 
 @dataclass
 class LoadedModel:
-    """A checkpoint's task (with its saved task state), resolved config and generator."""
+    """A checkpoint's task, resolved config and parts (:class:`recon.task.Parts`, whose
+    ``generator`` holds the checkpoint's weights)."""
 
     task: Any
     cfg: Any
-    generator: nn.Module
+    parts: Parts
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.parts.generator
 
 
 def _task_name(task: Any | str | None) -> str | None:
@@ -51,17 +57,26 @@ def load_run(checkpoint: str | Path, task: Any | str | None = None) -> tuple[Any
 
 def load_model(checkpoint: str | Path, task: Any | str | None = None,
                device: torch.device | str = "cpu") -> LoadedModel:
-    """The checkpoint's generator (its EMA weights when present) in eval mode, with its task and config."""
-    from recon.train.networks import build_generator
+    """The checkpoint's generator (its EMA weights when present) in eval mode, with its task,
+    config and the rest of its parts. Torch's global RNG is left as it was (loading a compared
+    model in the middle of a run does not change the run's random draws)."""
+    from recon.train.networks import setup_parts
+    from recon.train.runtime import capture_rng, restore_rng
 
     loaded_task, cfg, state = load_run(checkpoint, task)
-    generator = build_generator(loaded_task, cfg)  # model.g_network's registered network, else the task's
+    rng = capture_rng()
+    try:  # model.g_network's registered network, else the task's; nothing fitted: the weights bring it
+        parts = setup_parts(loaded_task, cfg, None)
+    finally:
+        restore_rng(rng)
+    generator = parts.generator
     weights = state["nets"].get("ema") or state["nets"]["generator"]
     try:
         generator.load_state_dict(weights)
     except RuntimeError as exc:
         raise CheckpointError(f"{checkpoint}: weights do not match the task's generator ({str(exc)[:200]})") from None
-    return LoadedModel(loaded_task, cfg, generator.to(device).eval())
+    parts.generator = generator.to(device).eval()
+    return LoadedModel(loaded_task, cfg, parts)
 
 
 def load_generator(checkpoint: str | Path, task: Any | str | None = None,

@@ -2,8 +2,8 @@
 
 ``model.g_network`` / ``model.d_network`` name a network registered through
 ``register_networks`` with role ``generator`` / ``discriminator``; the empty string (the
-default) keeps the task's ``build_generator`` / ``build_discriminator``. A registered
-network is built with ``factory(cfg)`` wherever the task's would be: the trainer, and
+default) keeps the networks of the task's ``setup``. A registered network is built with
+``factory(cfg)`` (after the task's) wherever the task's parts are: the trainer, and
 :mod:`recon.train.inference` for ``recon eval`` / ``predict`` / ``generate`` and compared
 checkpoints.
 """
@@ -17,6 +17,7 @@ from torch import nn
 from recon.errors import ConfigError, PluginError
 from recon.plugins import NETWORK_ROLES, build_entry, get_plugin_system
 from recon.registry import Entry
+from recon.task import Parts, build_parts
 
 
 def _fits(entry: Entry, role: str, task: str) -> bool:
@@ -62,13 +63,12 @@ def _build(entry: Entry, cfg: Any, role: str) -> nn.Module:
     return module
 
 
-def build_generator(task: Any, cfg: Any) -> nn.Module:
-    """The generator of this run: ``model.g_network``'s, else the task's own."""
-    entry = network_entry(cfg, "generator")
-    return task.build_generator(cfg) if entry is None else _build(entry, cfg, "generator")
-
-
-def build_discriminator(task: Any, cfg: Any) -> nn.Module | None:
-    """The discriminator of this run: ``model.d_network``'s, else the task's own (or ``None``)."""
-    entry = network_entry(cfg, "discriminator")
-    return task.build_discriminator(cfg) if entry is None else _build(entry, cfg, "discriminator")
+def setup_parts(task: Any, cfg: Any, train_data: Any) -> Parts:
+    """The task's :class:`~recon.task.Parts` (defaults resolved, :func:`recon.task.build_parts`)
+    with ``model.g_network`` / ``model.d_network``'s registered networks in place of the task's."""
+    parts = build_parts(task, cfg, train_data)
+    for role in NETWORK_ROLES:
+        entry = network_entry(cfg, role)
+        if entry is not None:
+            setattr(parts, role, _build(entry, cfg, role))
+    return parts

@@ -12,7 +12,7 @@ from recon.train.runtime import capture_rng, restore_rng
 __all__ = ["check_registered_metrics_reported"]
 
 
-def check_registered_metrics_reported(task: Any, cfg: Any, generator: nn.Module, device: torch.device) -> None:
+def check_registered_metrics_reported(parts: Any, cfg: Any, generator: nn.Module, device: torch.device) -> None:
     """``eval.metrics`` with a task that scores itself: evaluate one validation image now, so a
     task whose evaluation does not report the registered metrics (it does not go through the
     paired evaluation) is refused before training rather than after it.
@@ -20,7 +20,7 @@ def check_registered_metrics_reported(task: Any, cfg: Any, generator: nn.Module,
     The global RNG states and the generator's mode are restored, so the run is the same as
     without the check. Raises ``UsageError`` (exit 2) naming the missing metrics.
     """
-    if not cfg.eval.metrics or getattr(task, "evaluate", None) is None:
+    if not cfg.eval.metrics or parts.evaluate is None:
         return  # the paired evaluation itself: every registered metric is reported
     from recon.evaluation import check_metrics_reported
 
@@ -30,8 +30,8 @@ def check_registered_metrics_reported(task: Any, cfg: Any, generator: nn.Module,
     rng, was_training = capture_rng(), generator.training
     try:
         with torch.no_grad():
-            result = task.evaluate(probe, generator, "val", device, {})
+            result = parts.evaluate(probe, generator, "val", device, {})
     finally:
         generator.train(was_training)
         restore_rng(rng)
-    check_metrics_reported(task, probe, result)
+    check_metrics_reported(probe, result)

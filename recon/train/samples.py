@@ -1,6 +1,6 @@
 """Sample grids: labelled rows of panels (input | output | target) with a zoomed detail, saved as PNG.
 
-Each example of the batch is one row of panels (``Task.visualize``); with ``zoom`` a second
+Each example of the batch is one row of panels (``Parts.visualize``); with ``zoom`` a second
 row under it shows the same detail of every panel magnified (the window where the target
 has the most structure, outlined in every panel), so what the adversarial term changes
 (texture, edges) is visible at a glance. A header names the columns.
@@ -15,21 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-def sample_panels(task: Any, cfg: Any, batch: dict[str, Any], model: Any, twin: tuple[str, Any] | None,
+def sample_panels(parts: Any, cfg: Any, batch: dict[str, Any], model: Any, twin: tuple[str, Any] | None,
                   rng: Callable[[], "torch.Generator"]) -> tuple[list[Tensor], list[str]]:
-    """The panels (``Task.visualize``) of ``model`` on ``batch`` and their captions; with
+    """The panels (``Parts.visualize``) of ``model`` on ``batch`` and their captions; with
     ``twin`` (``(label, generator)``, e.g. the non-adversarial run of ``eval.compare_checkpoint``)
     the twin's output panel is inserted before this run's, which is captioned ``adversarial``.
     ``rng()`` makes the generator RNG of each call (the same draws for both models)."""
     from recon.task import split_generated
 
-    fake, _ = split_generated(task.generate(model, batch, rng()))
-    panels = task.visualize(cfg, batch, fake)
-    labels = list(task.sample_labels) if len(task.sample_labels) == len(panels) else []
+    fake, _ = split_generated(parts.generate(model, batch, rng()))
+    panels = parts.visualize(batch, fake)
+    labels = list(parts.sample_labels) if len(parts.sample_labels) == len(panels) else []
     if twin is not None and "output" in labels:
         at = labels.index("output")
-        twin_fake, _ = split_generated(task.generate(twin[1], batch, rng()))
-        panels.insert(at, task.visualize(cfg, batch, twin_fake)[at])
+        twin_fake, _ = split_generated(parts.generate(twin[1], batch, rng()))
+        panels.insert(at, parts.visualize(batch, twin_fake)[at])
         labels[at:at + 1] = [twin[0], "adversarial" if cfg.loss.adversarial > 0 else "output"]
     return panels, labels
 

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -21,14 +21,14 @@ from torch.utils.data import DataLoader
 
 from recon import __version__
 from recon.errors import CheckpointError, ConfigError
-from recon.losses import adversarial_loss
+from recon.losses.objective import GANObjective
 from recon.train import checkpoint as ckpt
 from recon.train import nonfinite
 from recon.train.config_checks import check_config
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
 from recon.train.logger import LogWindow, Progress, RunLogger
-from recon.train.networks import build_discriminator, build_generator
+from recon.train.networks import setup_parts
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
 from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
@@ -71,14 +71,16 @@ class Trainer:
         seed_everything(cfg.seed)  # the same on every rank: identical initial networks
         self.step = 0
         self.rollbacks = 0
+        rng = capture_rng()  # the networks' initialisation does not depend on how the data is built
+        self.train_set = task.build_dataset(cfg, "train")
+        restore_rng(rng)
         self._build_networks()
         self._build_optimizers()
-        self.train_set = task.build_dataset(cfg, "train")
         if self.dist.is_main:
             from recon.data.split_record import write_splits
 
             write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
-        check_registered_metrics_reported(self.task, self.cfg, self.generator, self.device)
+        check_registered_metrics_reported(self.parts, self.cfg, self.generator, self.device)
         if resume_state is not None:
             self.load_state(resume_state)
         decorrelate_ranks(cfg.seed, self.step, self.dist)
@@ -87,20 +89,24 @@ class Trainer:
     # -- construction ---------------------------------------------------------------------
     def _build_networks(self) -> None:
         cfg, device = self.cfg, self.device
-        self.generator = build_generator(self.task, cfg).to(device)  # model.g_network, else the task's
-        disc = build_discriminator(self.task, cfg)
+        # the task's networks, objective and baselines, fitted on the training data where it fits any
+        self.parts = parts = setup_parts(self.task, cfg, self.train_set)
+        self.objective = parts.objective or GANObjective.from_config(cfg.loss)
+        self.generator = parts.generator.to(device)  # model.g_network's when set
+        disc = parts.discriminator
         self.discriminator = disc.to(device) if disc is not None else None
         if cfg.trainer.channels_last:  # NHWC: faster convolutions with cuDNN and oneDNN alike
             self.generator = to_channels_last(self.generator)
             if self.discriminator is not None:
                 self.discriminator = to_channels_last(self.discriminator)
-        g_reg = self.task.generator_regularizer(cfg)
+        g_reg = parts.generator_regularizer
         self.g_regularizer = g_reg.to(device) if g_reg is not None else None
         self.generator, self.discriminator = sync_batchnorm(self.generator, self.discriminator, cfg,
                                                             g_reg is not None, self.dist, device)
+        parts.generator, parts.discriminator = self.generator, self.discriminator  # the modules trained
         self.ema = (EMA(self.generator, cfg.trainer.ema_decay, cfg.trainer.ema_start)
                     if cfg.trainer.ema_decay > 0 else None)
-        augment = self.task.build_augment(cfg)
+        augment = parts.augment
         if cfg.loss.d_augment:
             if augment is not None:
                 raise ConfigError(f"loss.d_augment={cfg.loss.d_augment!r}: task {self.task.name} already "
@@ -136,9 +142,8 @@ class Trainer:
     def _phase_context(self) -> PhaseContext:
         mods = wrap_for_training(self.generator, self.discriminator, self.cfg, self.dist, self.device)
         return PhaseContext(
-            task=self.task, cfg=self.cfg, device=self.device, generator=mods.generator,
+            parts=self.parts, objective=self.objective, cfg=self.cfg, device=self.device, generator=mods.generator,
             discriminator=mods.discriminator, discriminator_raw=mods.discriminator_g,
-            adversarial=adversarial_loss(self.cfg.loss.gan_type),
             augment=self.augment, g_regularizer=self.g_regularizer, perceptual_fn=self.perceptual_fn,
             ema_generator=self.ema.model if self.ema is not None else None,
             no_sync=mods.no_sync, generator_eager=mods.generator_eager,
@@ -270,7 +275,7 @@ class Trainer:
         if self.sched_d is not None and adversarial_on:
             self.sched_d.step()
         if self.augment is not None and hasattr(self.augment, "p"):
-            logs["ada_p"] = float(self.augment.p)
+            logs["ada_p"] = float(cast(Any, self.augment).p)
         return logs
 
     def fit(self) -> dict[str, Any]:
@@ -374,8 +379,8 @@ class Trainer:
         was_training = model.training
         from recon.evaluation import check_metrics_reported, evaluate_task
 
-        result = evaluate_task(self.task, cfg, model, split, self.device, extra)
-        check_metrics_reported(self.task, cfg, result)  # eval.metrics never ignored silently
+        result = evaluate_task(self.task, self.parts, cfg, model, split, self.device, extra)
+        check_metrics_reported(cfg, result)  # eval.metrics never ignored silently
         model.train(was_training)
         if self.ema is None:
             self.generator.train()
@@ -394,7 +399,7 @@ class Trainer:
         model.eval()
         dataset = self.task.build_dataset(self.cfg, "val")
         batch = self.to_device(next(iterate_batches(dataset, n, n)))
-        panels, labels = sample_panels(self.task, self.cfg, batch, model, self._comparison_generator(),
+        panels, labels = sample_panels(self.parts, self.cfg, batch, model, self._comparison_generator(),
                                        lambda: step_generator(self.cfg.seed, 0, 0, self.device))
         save_grid(panels, self.run_dir / "samples" / f"step_{step:07d}.png", labels=labels or None,
                   zoom="target" in labels)

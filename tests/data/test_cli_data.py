@@ -54,8 +54,8 @@ def test_srgan_on_a_png_folder(cli, tmp_path: Path) -> None:
 
 def test_superres_3d_on_a_nifti_folder(cli, tmp_path: Path) -> None:
     data = nifti_folder(tmp_path / "scans", n=3, shape=(32, 32, 24))
-    result = cli("run", "--task", "mri_superres", *SMOKE, "--data", data, "--out", tmp_path / "r",
-                 "--set", "model.spatial_dims=3", "--set", "data.scale=2", "--set", "data.patch_size=16",
+    result = cli("run", "--task", "mri_superres_3d", *SMOKE, "--data", data, "--out", tmp_path / "r",
+                 "--set", "data.scale=2", "--set", "data.patch_size=16",
                  "--set", "data.eval_crop=16")
     assert result.code == 0, result.err
     result_json = json.loads((tmp_path / "r" / "eval.json").read_text())

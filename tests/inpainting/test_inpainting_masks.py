@@ -125,11 +125,11 @@ def test_task_generate_composites_the_generator_output() -> None:
 
     task = get_task("inpainting")
     cfg = build_config(task, "smoke")
-    generator = task.build_generator(cfg).eval()
+    parts = task.setup(cfg, None)
     batch = task.build_dataset(cfg, "train")[3]
     batch = {k: v[None] for k, v in batch.items()}
     with torch.no_grad():
-        out = task.generate(generator, batch)
+        out = parts.generate(parts.generator.eval(), batch)
     known = ~batch["mask"].bool().expand_as(out)
     assert torch.equal(out[known], batch["target"][known])
 

@@ -144,9 +144,10 @@ def test_predict_uses_the_configured_fill(tmp_path: Path) -> None:
 
     task = get_task("inpainting")
     cfg = build_config(task, "smoke", overrides=["mask.fill=smooth", "model.residual=true"])
-    generator = task.build_generator(cfg).eval()
+    parts = task.setup(cfg, None)
+    parts.generator.eval()
     pixels = np.random.default_rng(2).integers(0, 256, (30, 40, 3), dtype=np.uint8)
-    out = task.predict_file(cfg, generator, _png(tmp_path / "p.png", pixels), tmp_path / "o.png",
+    out = task.predict_file(cfg, parts, _png(tmp_path / "p.png", pixels), tmp_path / "o.png",
                             torch.device("cpu"))
     image = torch.from_numpy(pixels.transpose(2, 0, 1).astype(np.float32) / 255)
     expected = apply_mask(image, center_mask(30, 40, cfg.mask.size), "smooth").clamp(0, 1)

@@ -125,10 +125,10 @@ def test_fastmri_eval_item_and_output_are_cropped_to_the_reference(tmp_path: Pat
     task = KspaceReconstructionTask()
     from recon.config import build_config
 
-    generator = task.build_generator(build_config(task, "smoke"))
+    parts = task.setup(build_config(task, "smoke"), None)
     batch = {k: v[None] for k, v in item.items()}
     with torch.no_grad():
-        out, _ = task.generate(generator.eval(), batch)
+        out, _ = parts.generate(parts.generator.eval(), batch)
     torch.testing.assert_close(out, batch["target"], atol=1e-4, rtol=1e-3)  # hard DC, every line sampled
 
 
@@ -179,13 +179,14 @@ def test_generators_from_the_config(coils: int, overrides: list[str]) -> None:
     sim = Simulation(coils=coils, kind="poisson" if coils == 1 else "equispaced")
     items = [sim.item(im, mask_seed=i, seed=i, full=True) for i, im in enumerate(_images(2))]
     batch = {k: torch.stack([it[k] for it in items]) for k in items[0]}
-    generator = task.build_generator(cfg)
-    fake, aux = task.generate(generator, batch)
+    parts = task.setup(cfg, None)
+    generator = parts.generator
+    fake, aux = parts.generate(generator, batch)
     assert fake.shape == (2, 1, 40, 48) and torch.isfinite(fake).all()
     assert aux["generator_output"].shape == (2, 2, 40, 48)  # the complex image the k-space loss reads
     with pytest.raises(KeyError, match="generator_output"):
-        task.content_loss(cfg, batch, fake)  # nothing is kept on the task between calls
-    terms = task.content_loss(cfg, {**batch, **aux}, fake)
+        parts.content_loss(batch, fake)  # nothing is kept between calls
+    terms = parts.content_loss({**batch, **aux}, fake)
     assert set(terms) == {"l1", "kspace"}
     sum(terms.values()).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in generator.parameters())

@@ -215,7 +215,7 @@ def real_checkpoint(task) -> bytes:
     cfg = build_config(task, "smoke")
     torch.manual_seed(0)
     state = {"format": FORMAT, "format_version": FORMAT_VERSION, "recon_version": "0", "task": task.name,
-             "config": cfg.to_dict(), "step": 1, "nets": {"generator": task.build_generator(cfg).state_dict()}}
+             "config": cfg.to_dict(), "step": 1, "nets": {"generator": task.setup(cfg, None).generator.state_dict()}}
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.getvalue()

@@ -94,15 +94,16 @@ def test_user_folder_rgb_is_centre_cropped(task, tmp_path: Path) -> None:
 
 def test_generate_draws_latents_from_the_step_rng(task) -> None:
     cfg = _cfg(task, "model.use_noise=false")
-    G = task.build_generator(cfg).eval()
+    parts = task.setup(cfg, None)
+    G = parts.generator.eval()
     batch = {"target": torch.rand(3, 1, 16, 16)}
-    first = task.generate(G, batch, torch.Generator().manual_seed(5))
-    again = task.generate(G, batch, torch.Generator().manual_seed(5))
-    other = task.generate(G, batch, torch.Generator().manual_seed(6))
+    first = parts.generate(G, batch, torch.Generator().manual_seed(5))
+    again = parts.generate(G, batch, torch.Generator().manual_seed(5))
+    other = parts.generate(G, batch, torch.Generator().manual_seed(6))
     assert first.shape == (3, 1, 16, 16)
     assert torch.equal(first, again) and not torch.allclose(first, other)
-    assert torch.equal(task.real_images(batch), batch["target"] * 2 - 1)  # data [0, 1] -> D's [-1, 1]
-    assert task.content_loss(cfg, batch, first) == {}
+    assert torch.equal(parts.real_images(batch), batch["target"] * 2 - 1)  # data [0, 1] -> D's [-1, 1]
+    assert parts.content_loss(batch, first) == {}
 
 
 class _Constant(nn.Module):
@@ -119,12 +120,15 @@ def test_pngs_map_generator_range_to_0_1(task, tmp_path: Path) -> None:
     from PIL import Image
 
     cfg = _cfg(task)
-    paths = task.sample_file(cfg, _Constant(), 2, tmp_path, torch.device("cpu"), seed=0)
+    from recon.api import Parts
+
+    paths = task.sample_file(cfg, Parts(generator=_Constant()), 2, tmp_path, torch.device("cpu"), seed=0)
     assert [p.name for p in paths] == ["000000.png", "000001.png"]
     row = np.asarray(Image.open(paths[0]))[0]
     # (x + 1) / 2, clamped, to 8 bits: -1.5, -1 -> 0; 0 -> 128; 0.5 -> 191; 1, 1.2 -> 255
     assert row.tolist() == [0, 0, 128, 191, 255, 255]
-    assert torch.equal(task.postprocess(torch.tensor([-2.0, 0.0, 3.0])), torch.tensor([0.0, 0.5, 1.0]))
+    postprocess = task.setup(cfg, None).postprocess
+    assert torch.equal(postprocess(torch.tensor([-2.0, 0.0, 3.0])), torch.tensor([0.0, 0.5, 1.0]))
 
 
 def test_gaussian_baseline_matches_numpy_moments() -> None:

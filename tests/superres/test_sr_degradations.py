@@ -52,7 +52,7 @@ def test_task_baselines_are_upsampling_and_the_pseudo_inverse(degradation: str, 
 
     task = get_task("mri_superres")
     cfg = build_config(task, "smoke", overrides=[f"data.degradation={degradation}"])
-    baselines = task.baselines(cfg)
+    baselines = task.setup(cfg, None).baselines
     assert list(baselines) == names
     low = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(2))
     op = task.operator(cfg)

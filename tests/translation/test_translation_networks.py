@@ -24,10 +24,11 @@ def test_paper_networks_have_the_pix2pix_sizes() -> None:
     # the task's paper preset builds exactly these, for 1-channel MRI
     task = get_task("mri_translation")
     cfg = build_config(task, "paper")
-    unet = task.build_generator(cfg).unet
+    parts = task.setup(cfg, None)
+    unet = parts.generator.unet
     assert unet.num_downs == 8 and sum(isinstance(m, torch.nn.Dropout) for m in unet.modules()) == 3
     assert _count(unet) == _count(UNetGenerator(1, 1, 8, 64, "batch", 0.5))
-    assert _count(task.build_discriminator(cfg)) == _count(PatchGANDiscriminator(2, 64, 3, "batch"))
+    assert _count(parts.discriminator) == _count(PatchGANDiscriminator(2, 64, 3, "batch"))
 
 
 def test_unet_keeps_any_slice_size_and_the_unit_range() -> None:
@@ -46,10 +47,11 @@ def test_discriminator_sees_the_source_then_the_image() -> None:
     cfg = build_config(task, "smoke")
     batch = {"input": torch.zeros(2, 1, 32, 32), "target": torch.ones(2, 1, 32, 32)}
     fake = torch.full((2, 1, 32, 32), 0.5)
-    seen = task.discriminator_input(cfg, batch, fake)
+    parts = task.setup(cfg, None)
+    seen = parts.discriminator_input(batch, fake)
     assert seen.shape == (2, 2, 32, 32)
     assert torch.equal(seen[:, :1], batch["input"]) and torch.equal(seen[:, 1:], fake)
-    d = task.build_discriminator(cfg)
+    d = parts.discriminator
     assert d(seen).shape[:2] == (2, 1)
 
 

@@ -53,7 +53,7 @@ def test_histogram_baseline_scores_as_fastmri_metrics_say(translation_runs) -> N
     from recon.plugins import get_task
 
     task, cfg, state = load_run(translation_runs["gan"] / "checkpoints" / "last.pt")
-    generator = get_task("mri_translation").build_generator(cfg)
+    generator = get_task("mri_translation").setup(cfg, None).generator
     generator.load_state_dict(state["nets"]["generator"])
     assert generator.intensity.is_fitted
     data = task.build_dataset(cfg, "test")

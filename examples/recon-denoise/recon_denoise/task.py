@@ -1,10 +1,10 @@
-"""The ``denoise`` task, declared on recon's public API: an operator, networks, presets."""
+"""The ``denoise`` task, declared on recon's public API: an operator, networks (``setup``), presets."""
 
 from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from recon.api import FileDataConfig, GaussianNoise, ModelConfig, PatchGANDiscriminator, RunConfig, Task
+from recon.api import FileDataConfig, GaussianNoise, ModelConfig, PatchGANDiscriminator, Parts, RunConfig, Task
 
 
 @dataclass
@@ -51,8 +51,6 @@ class DenoiseTask(Task):
     def operator(self, cfg: RunConfig) -> GaussianNoise:
         return GaussianNoise(cfg.data.noise_std)
 
-    def build_generator(self, cfg: RunConfig) -> nn.Module:
-        return DnCNN(cfg.model.channels, cfg.model.layers)
-
-    def build_discriminator(self, cfg: RunConfig) -> nn.Module:
-        return PatchGANDiscriminator(in_channels=1, base_channels=16, num_layers=2)
+    def setup(self, cfg: RunConfig, train_data: object) -> Parts:
+        return Parts(generator=DnCNN(cfg.model.channels, cfg.model.layers),
+                     discriminator=PatchGANDiscriminator(in_channels=1, base_channels=16, num_layers=2))

@@ -82,7 +82,16 @@ class FaultProbeTask(MRISuperResTask):
         base = super().build_dataset(cfg, split)
         return PoisonedBatches(base, cfg.trainer.batch_size, cfg.fault) if split == "train" else base
 
-    def content_loss(self, cfg: Any, batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Any = None) -> dict:
-        if "poison_grad" in batch:
-            fake = GradPoison.apply(fake, batch["poison_grad"], float(cfg.fault.value))
-        return super().content_loss(cfg, batch, fake, perceptual_fn)
+    def setup(self, cfg: Any, train_data: Any) -> Any:
+        from recon.api import content_loss
+
+        parts = super().setup(cfg, train_data)
+
+        def poisoned_terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Any = None) -> dict:
+            if "poison_grad" in batch:
+                fake = GradPoison.apply(fake, batch["poison_grad"], float(cfg.fault.value))
+            loss = cfg.loss
+            return content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2, perceptual=loss.perceptual,
+                                perceptual_fn=perceptual_fn)
+        parts.content_loss = poisoned_terms
+        return parts
