@@ -44,9 +44,10 @@ class MRISuperRes3DTask(MRISuperResTask):
         two_d = super().presets()
         return {
             "smoke": smoke_preset(),
-            # 2000 steps of 4 cubes of 32^3 at x2: a volume network that beats trilinear in minutes
+            # 1000 steps of 4 cubes of 32^3 at x2 (D from step 250): beats trilinear in minutes
             "default": {
-                "trainer": {**two_d["default"]["trainer"], "batch_size": 4},
+                "trainer": {**two_d["default"]["trainer"], "max_steps": 1000, "batch_size": 4, "d_warmup_steps": 250,
+                            "checkpoint_every": 250, "eval_every": 500, "sample_every": 500},
                 "model": {**two_d["default"]["model"], "blocks": 4},
                 "data": {"patch_size": 32, "degradation": "blur", "scale": 2, "eval_crop": 64},
                 "loss": {"gan_type": "ragan", "adversarial": 5e-3, "l1": 1.0, "r1_gamma": 0.1},
