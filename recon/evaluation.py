@@ -14,13 +14,12 @@ scored on its own and averaged.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Sized, cast
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
+from recon.scores import MethodScores, RegisteredMetric, registered_metrics
 from recon.shards import broadcast_from_main, gather_to_main, shard_range
 from recon.task import split_generated
 
@@ -67,103 +66,6 @@ def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = _collate(values)
         else:
             out[key] = torch.stack(values) if isinstance(values[0], Tensor) else torch.tensor(values)
-    return out
-
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    """``(C, H, W)`` -> ``(H, W)``: the channel of a magnitude image (mean if several)."""
-    return image[0] if image.shape[0] == 1 else image.mean(0)
-
-
-class _Scores:
-    """Accumulates predictions of one method and scores them in the task's convention."""
-
-    def __init__(self, convention: str, scale: int) -> None:
-        self.convention, self.scale = convention, scale
-        self.volumes: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
-        self.lpips: list[float] = []
-        #: perceptual distances per metric (``st_lpips``...), per volume
-        self.perceptual: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-
-    def add(self, volume_ids: Tensor, target: Tensor, pred: Tensor) -> None:
-        t, p = target.float().cpu().numpy(), pred.float().cpu().numpy()
-        for i, vid in enumerate(volume_ids.tolist()):
-            self.volumes[int(vid)].append((t[i], p[i]))
-
-    def add_perceptual(self, volume_ids: Tensor, distances: dict[str, list[float]]) -> None:
-        for name, values in distances.items():
-            for vid, value in zip(volume_ids.tolist(), values, strict=True):
-                self.perceptual[name][int(vid)].append(value)
-
-    def compute(self, extra: dict[str, "RegisteredMetric"] | None = None) -> dict[str, float]:
-        """Core's metrics per unit (a volume in ``fastmri``, an image in ``sr``), then the mean;
-        ``extra``: registered metrics (``eval.metrics``) scored on the same units."""
-        from recon.metrics import image_metrics
-        from recon.perceptual_eval import volume_mean
-
-        per_unit: list[dict[str, float]] = []
-        crop = self.scale if self.convention == "sr" else 0  # the border crop is sr's alone
-        for pairs in self.volumes.values():
-            if self.convention == "fastmri":
-                units = [(np.stack([_gray(g) for g, _ in pairs]), np.stack([_gray(q) for _, q in pairs]))]
-            else:
-                units = pairs
-            for gt, pr in units:
-                scores = image_metrics(gt, pr, self.convention, scale=crop)
-                for metric in (extra or {}).values():
-                    scores[metric.name] = metric(gt, pr)
-                per_unit.append(scores)
-        keys = per_unit[0].keys() if per_unit else []
-        result = {k: float(np.mean([u[k] for u in per_unit])) for k in keys}
-        if self.lpips:
-            result["lpips"] = float(np.mean(self.lpips))
-        for name, per_volume in self.perceptual.items():
-            result[name] = volume_mean(per_volume)
-        return result
-
-
-class RegisteredMetric:
-    """A metric of the ``metrics`` registry built for one evaluation (``eval.metrics``).
-
-    Called as ``metric(target, prediction) -> float`` on one unit (see
-    :func:`recon.hookspecs.register_metrics`): the arrays are passed read-only, and an
-    exception or a value that is not a real number is the plugin's error (one line).
-    """
-
-    def __init__(self, entry: Any, fn: Callable[[np.ndarray, np.ndarray], float], unit: str) -> None:
-        self.name, self.plugin, self.fn = entry.name, entry.plugin, fn
-        self.convention = (f"{entry.description or 'registered metric'} (registered by plugin "
-                           f"'{entry.plugin}', eval.metrics): per {unit}, mean over {unit}s")
-
-    def __call__(self, target: np.ndarray, prediction: np.ndarray) -> float:
-        from recon.errors import PluginError
-
-        target, prediction = target.view(), prediction.view()
-        for array in (target, prediction):
-            array.setflags(write=False)  # read-only views: core's metrics score the same arrays
-        try:
-            return float(self.fn(target, prediction))
-        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported as such
-            raise PluginError(f"metric '{self.name}' of plugin '{self.plugin}' failed: "
-                              f"{type(exc).__name__}: {exc}") from exc
-
-
-def registered_metrics(cfg: "RunConfig", convention: str, scale: int,
-                       always: Sequence[str] = ()) -> dict[str, RegisteredMetric]:
-    """The registered metrics of an evaluation: the task's own (``always``, :attr:`Task.metrics`)
-    then those ``eval.metrics`` names, built with the task's convention and border crop.
-
-    Raises:
-        UsageError: an unknown name (one line, the valid names and the closest match).
-    """
-    from recon.plugins import build_entry, get_plugin_system
-
-    registry = get_plugin_system().registry("metrics")
-    out: dict[str, RegisteredMetric] = {}
-    for name in dict.fromkeys([*always, *(getattr(cfg.eval, "metrics", None) or [])]):
-        entry = registry.get(name, key="eval.metrics")
-        fn = build_entry(entry, "metric", convention=convention, scale=scale)
-        out[name] = RegisteredMetric(entry, fn, "volume" if convention == "fastmri" else "image")
     return out
 
 
@@ -225,17 +127,24 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
 
     dataset = task.build_dataset(cfg, split)
     methods = paired_methods(parts, generator, extra_models)
+    size = len(cast(Sized, dataset))  # evaluation datasets are map-style (iterate_batches indexes them)
+    volumetric = size > 0 and dataset[0]["target"].dim() == 4  # 3D items (C, X, Y, Z): scored as volumes
 
     scale = border_crop(task, cfg)
-    scores = {name: _Scores(task.metric_convention, scale) for name in methods}
+    scores = {name: MethodScores(task.metric_convention, scale, getattr(cfg.data, "axis", 2)) for name in methods}
+    extra = registered_metrics(cfg, task.metric_convention, scale, parts.metrics)
+    inputs = metric_inputs(extra, dataset[0] if size else {}, task.name)
     lpips_model, lpips_label = _lpips_model(cfg, device)
     st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale, device)
+    if volumetric:  # ST-LPIPS, LPIPS and patch KID are 2D image networks
+        lpips_model, lpips_label = None, "not computed for 3D volumes"
+        st_lpips.models.clear()
+        st_lpips.conventions = {name: "not computed for 3D volumes" for name in st_lpips.conventions}
     n_images = 0
     # under torchrun each process scores a contiguous shard; rank 0 gathers and scores all
     limit = cfg.eval.max_images
-    size = len(cast(Sized, dataset))  # evaluation datasets are map-style (iterate_batches indexes them)
     shard = shard_range(min(size, limit) if limit else size)
-    for batch in iterate_batches(dataset, cfg.eval.batch_size, indices=shard):
+    for batch in iterate_batches(dataset, 1 if volumetric else cfg.eval.batch_size, indices=shard):
         batch = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
         target = batch["target"].clamp(0, 1)
         first_id = shard.start + n_images
@@ -243,7 +152,7 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
         n_images += target.shape[0]
         for name, method in methods.items():
             pred = method(batch)
-            scores[name].add(volume_ids, target, pred)
+            scores[name].add(volume_ids, target, pred, {key: batch[key] for key in inputs})
             if lpips_model is not None:
                 scores[name].lpips.extend(lpips_model(target, pred).float().cpu().tolist())
             scores[name].add_perceptual(volume_ids, st_lpips(target, pred))
@@ -252,9 +161,14 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
         return broadcast_from_main(None)
     n_images = gathered
 
-    extra = registered_metrics(cfg, task.metric_convention, scale, parts.metrics)
     computed = {name: s.compute(extra) for name, s in scores.items()}
-    patches, patch_conventions = patch_metrics(cfg, {name: s.volumes for name, s in scores.items()}, device)
+    patches: dict[str, dict[str, float]] = {}
+    patch_conventions: dict[str, str] = {}
+    if volumetric:
+        if cfg.eval.patch_kid:
+            patch_conventions["kid_patch"] = "not computed for 3D volumes"
+    else:
+        patches, patch_conventions = patch_metrics(cfg, {name: s.pairs() for name, s in scores.items()}, device)
     for name, values in patches.items():
         computed[name].update(values)
     baseline_list: list[dict[str, Any]] = [{"name": name, "metrics": computed[name]}
@@ -295,32 +209,35 @@ def check_metrics_reported(cfg: "RunConfig", result: dict[str, Any]) -> None:
                          "remove eval.metrics")
 
 
-def _gather_shards(scores: dict[str, _Scores], n_images: int) -> int | None:
+def metric_inputs(metrics: dict[str, RegisteredMetric], item: dict[str, Any], task: str) -> list[str]:
+    """The batch keys the registered metrics read (beside target and prediction); a key the
+    task's evaluation items lack is refused (one line)."""
+    keys = list(dict.fromkeys(key for metric in metrics.values() for key in metric.inputs))
+    for metric in metrics.values():
+        missing = [key for key in metric.inputs if key not in item]
+        if missing:
+            from recon.errors import UsageError
+
+            raise UsageError(f"metric '{metric.name}' reads batch key(s) {missing}, which the evaluation data "
+                             f"of task {task} does not provide (it has {', '.join(sorted(item)) or 'none'})")
+    return keys
+
+
+def _gather_shards(scores: dict[str, MethodScores], n_images: int) -> int | None:
     """Merge every process's predictions into ``scores`` on rank 0 (in rank order, so the
     slices of a volume split between shards stay in order). Returns the total image count
     on rank 0, ``None`` on other ranks; without a process group, ``n_images``."""
-    parts = gather_to_main((n_images, {name: (dict(s.volumes), s.lpips, _plain(s.perceptual))
-                                       for name, s in scores.items()}))
+    parts = gather_to_main((n_images, {name: s.state() for name, s in scores.items()}))
     if parts is None:
         return None
     if len(parts) == 1:
         return n_images
-    merged = {name: _Scores(s.convention, s.scale) for name, s in scores.items()}
+    merged = {name: MethodScores(s.convention, s.scale, s.axis) for name, s in scores.items()}
     for _, per_method in parts:
-        for name, (volumes, lpips, perceptual) in per_method.items():
-            for vid, pairs in volumes.items():
-                merged[name].volumes[vid].extend(pairs)
-            merged[name].lpips.extend(lpips)
-            for metric, per_volume in perceptual.items():
-                for vid, values in per_volume.items():
-                    merged[name].perceptual[metric][vid].extend(values)
+        for name, state in per_method.items():
+            merged[name].merge(state)
     scores.update(merged)
     return sum(count for count, _ in parts)
-
-
-def _plain(nested: dict[str, dict[int, list[float]]]) -> dict[str, dict[int, list[float]]]:
-    """Picklable copy of nested defaultdicts (they hold lambdas)."""
-    return {key: dict(value) for key, value in nested.items()}
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -95,7 +95,7 @@ def register_data_sources(register: Register) -> None:
 
 @hookspec
 def register_metrics(register: Register) -> None:
-    """Register paired metrics: ``register(name, factory, description="")``.
+    """Register paired metrics: ``register(name, factory, description="", inputs=())``.
 
     ``factory(convention=..., scale=...)`` is called once per evaluation with the task's
     metric convention (``"fastmri"`` or ``"sr"``) and its border crop (``sr`` only) and
@@ -106,7 +106,11 @@ def register_metrics(register: Register) -> None:
     convention one image ``(C, H, W)``; eval.json reports the mean over units, for the model
     and every baseline, under ``NAME`` (as core's ``psnr``, ``ssim`` and ``nmse``).
 
-    Listed by a task in ``Task.metrics`` (always reported), or selected by
+    ``inputs`` names batch keys the metric also reads, e.g. ``("mask",)`` for an error inside an
+    inpainting hole: the metric is then called as ``metric(target, prediction, mask=...)``
+    with each input cut to the same unit (channels averaged and slices stacked as the target).
+
+    Listed by a task in ``Parts.metrics`` (always reported), or selected by
     ``eval.metrics=[NAME, ...]``, for tasks scored by the paired evaluation
     (:func:`recon.evaluation.evaluate_paired`); an unknown name, or a task whose evaluation
     does not go through it (unconditional tasks), is refused with exit code 2.

@@ -75,9 +75,9 @@ NETWORK_ROLES: dict[str, str] = {"generator": "model.g_network", "discriminator"
 def check_registration(registry: Registry, entry: Entry) -> None:
     """Refuse (ValueError, the plugin's error) a registration no config key could select.
 
-    Losses must be ``kind="adversarial"`` (the default); networks must declare a ``role``
-    (``generator`` or ``discriminator``) and may name the ``tasks`` they fit (normalised
-    to a tuple of names).
+    Losses must be ``kind="adversarial"`` (the default); metrics may name the batch ``inputs``
+    they read besides target and prediction; networks must declare a ``role`` (``generator``
+    or ``discriminator``) and may name the ``tasks`` they fit (names normalised to tuples).
     """
     kind = registry.kind
     if not callable(entry.factory):
@@ -87,6 +87,12 @@ def check_registration(registry: Registry, entry: Entry) -> None:
         if loss_kind != "adversarial":
             raise ValueError(f"loss '{entry.name}': kind={loss_kind!r}, but only adversarial losses are "
                              "selectable (loss.gan_type); register it with kind='adversarial'")
+    elif kind == "metrics":
+        inputs = entry.extra.get("inputs", ())
+        inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
+        if not all(isinstance(k, str) and k and k not in ("target", "prediction") for k in inputs):
+            raise ValueError(f"metric '{entry.name}': inputs must be batch keys, got {entry.extra['inputs']!r}")
+        entry.extra["inputs"] = inputs
     elif kind == "networks":
         role = entry.extra.get("role")
         if role not in NETWORK_ROLES:

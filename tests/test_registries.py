@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from types import SimpleNamespace
 
 import pytest
@@ -176,7 +177,9 @@ def test_misfitting_registered_network_is_refused(plugin_env: dict[str, str], tm
                                   "none registered")),
     ("model.g_network=kspace_cascade", ("registered for task(s) mri_kspace, not mri_superres",)),
     ("eval.metrics=[psnr, ssmi]", ("eval.metrics: unknown metric 'ssmi'", "did you mean 'ssim'",
-                                   "valid: hfen, nmse, psnr, ssim")),
+                                   "valid: hfen, l1_hole, nmse, psnr, ssim")),
+    ("eval.metrics=[l1_hole]", ("metric 'l1_hole' reads batch key(s) ['mask']",
+                                "evaluation data of task mri_superres does not provide")),
 ])
 def test_unknown_names_are_refused_before_any_work(cli, tmp_path: Path, override: str,
                                                    fragments: tuple[str, ...]) -> None:
@@ -190,12 +193,64 @@ def test_unconditional_task_refuses_eval_metrics(cli, tmp_path: Path) -> None:
     _one_line_error(result, "eval.metrics", "task stylegan2 is unconditional")
 
 
-def test_3d_superres_refuses_eval_metrics_before_training(plugin_env: dict[str, str], tmp_path: Path) -> None:
-    """3D super-resolution scores whole volumes outside the paired evaluation: a one-image
-    validation before training finds the metric missing and refuses the run."""
-    result = run_subprocess("run", "--task", "mri_superres_3d", *SMOKE, "--out", tmp_path / "run",
+def test_3d_superres_is_scored_by_the_core_loop(plugin_env: dict[str, str], tmp_path: Path) -> None:
+    """Volumes go through core's paired evaluation: a registered metric gets each 3D volume as
+    one read-only ``(slices, H, W)`` unit, beside PSNR/SSIM/NMSE."""
+    out = tmp_path / "run"
+    result = run_subprocess("run", "--task", "mri_superres_3d", *SMOKE, "--out", out,
                             "--set", "eval.metrics=[mean_abs_error]", env=plugin_env)
-    _one_line_error(result, "eval.metrics=['mean_abs_error']: task mri_superres_3d is not scored by recon's paired "
+    assert result.code == 0, result.err
+    report = json.loads((out / "eval.json").read_text())
+    assert report["baseline"]["name"] == "trilinear"
+    for metrics in (report["metrics"], report["baseline"]["metrics"]):
+        assert set(metrics) == {"psnr", "ssim", "nmse", "mean_abs_error"}
+    assert report["conventions"]["st_lpips"] == "not computed for 3D volumes"
+
+
+class _SelfScoring:
+    """A task whose own evaluation (``Parts.evaluate``) reports PSNR only."""
+
+    @staticmethod
+    def task() -> Any:
+        from recon_superres.tasks import MRISuperResTask
+
+        class SelfScoring(MRISuperResTask):
+            name = "self_scoring"
+
+            def setup(self, cfg, train_data):  # noqa: ANN001, ANN202
+                parts = super().setup(cfg, train_data)
+                parts.evaluate = lambda *args, **kwargs: {"metrics": {"psnr": 30.0}}
+                return parts
+        return SelfScoring()
+
+
+def test_a_self_scoring_task_refuses_eval_metrics_before_training(monkeypatch: pytest.MonkeyPatch, cli,
+                                                                   tmp_path: Path) -> None:
+    """A task scoring itself outside the paired evaluation would drop eval.metrics silently: a
+    one-image validation before training finds the metric missing and refuses the run."""
+    import types
+
+    import recon.plugins as plugins
+    from recon.api import hookimpl
+
+    module = types.ModuleType("self_scoring_plugin")
+
+    @hookimpl
+    def register_tasks(register):  # noqa: ANN001, ANN202
+        register("self_scoring", _SelfScoring.task, description="scores itself")
+
+    @hookimpl
+    def register_metrics(register):  # noqa: ANN001, ANN202
+        register("mean_abs_error", lambda convention, scale=0: (lambda t, p: 0.0), description="test")
+
+    module.register_tasks, module.register_metrics = register_tasks, register_metrics
+    system = plugins.PluginSystem()
+    system.load_entry_points()
+    system.add_plugin(module, "self_scoring_plugin")
+    monkeypatch.setattr(plugins, "_SYSTEM", system)
+    result = cli("run", "--task", "self_scoring", *SMOKE, "--out", tmp_path / "run",
+                 "--set", "eval.metrics=[mean_abs_error]")
+    _one_line_error(result, "eval.metrics=['mean_abs_error']: task self_scoring is not scored by recon's paired "
                             "evaluation", "remove eval.metrics")
     assert not (tmp_path / "run" / "checkpoints").exists()
 

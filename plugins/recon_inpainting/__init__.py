@@ -16,3 +16,15 @@ def register_tasks(register: Any) -> None:
 
     register("inpainting", inpainting, benchmark={"sweep": [0, 3e-3, 1e-2, 3e-2]},
              description="image inpainting (context encoder / U-Net + PatchGAN), vs biharmonic inpainting")
+
+
+@hookimpl
+def register_metrics(register: Any) -> None:
+    def l1_hole(convention: str = "sr", scale: int = 0) -> Any:
+        from recon_inpainting.evaluate import hole_metric
+
+        return hole_metric(convention, scale)
+
+    register("l1_hole", l1_hole, inputs=("mask",),
+             description="mean |pred - gt| over the hole pixels and channels, values in [0,1], "
+                         "prediction clamped to [0,1]")

@@ -69,9 +69,8 @@ class InpaintingTask(Task):
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
         """A U-Net or context encoder (its output composited into the hole) against a PatchGAN;
         content terms on the hole; biharmonic inpainting and the masked input as baselines;
-        ``l1_hole`` beside core's metrics (:mod:`recon_inpainting.evaluate`)."""
+        ``l1_hole`` (a registered metric that reads the mask) beside core's metrics."""
         from recon.api import PatchGANDiscriminator
-        from recon_inpainting.evaluate import evaluate
         from recon_inpainting.networks import ContextEncoder, InpaintUNet
 
         m, channels = cfg.model, cfg.data.channels
@@ -81,17 +80,12 @@ class InpaintingTask(Task):
         else:
             generator = InpaintUNet(channels, m.features, m.norm, m.residual)
         op = Inpainting("biharmonic")
-        parts = Parts(generator=generator,
-                      discriminator=PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm),
-                      generate=composite, content_loss=hole_terms(cfg),
-                      baselines={op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
-                                 "masked input": lambda b: b["input"]})
-
-        def evaluate_holes(c: Any, model: nn.Module, split: str, device: torch.device,
-                           extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-            return evaluate(self, parts, c, model, split, device, extra_models)
-        parts.evaluate = evaluate_holes
-        return parts
+        return Parts(generator=generator,
+                     discriminator=PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm),
+                     generate=composite, content_loss=hole_terms(cfg),
+                     baselines={op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
+                                "masked input": lambda b: b["input"]},
+                     metrics=("l1_hole",))  # registered by this plugin (recon_inpainting.evaluate)
 
     def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:

@@ -4,7 +4,7 @@ An SRResNet with Conv3d layers and voxel-shuffle upsampling against a 3D VGG-sty
 PatchGAN) discriminator, trained on ``data.patch_size``^3 cubes degraded in 3D (``blur``: 3D
 Gaussian + block mean, or ``kspace``: 3D k-space truncation). Each val/test volume is
 super-resolved whole and scored per volume in the fastMRI convention (slices along
-``data.axis``) against trilinear upsampling (:mod:`recon_superres.volumetric`).
+``data.axis``) against trilinear upsampling, by core's paired evaluation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 from torch.utils.data import Dataset
 
 from recon.api import ConfigError, Parts, upsample
@@ -61,22 +61,15 @@ class MRISuperRes3DTask(MRISuperResTask):
         return build_dataset_3d(self, cfg, split)
 
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
-        """The 3D SRResNet against a 3D discriminator, trilinear upsampling as baseline; whole
-        volumes scored and their central slices shown by :mod:`recon_superres.volumetric`."""
-        from recon_superres.volumetric import evaluate_3d, visualize_3d
+        """The 3D SRResNet against a 3D discriminator, trilinear upsampling as baseline. Core's
+        evaluation scores each whole volume (slices along ``data.axis``); samples show the
+        central slices (:func:`recon_superres.volumetric.visualize_3d`)."""
+        from recon_superres.volumetric import visualize_3d
 
-        scale = cfg.data.scale
-        parts = Parts(generator=self.generator(cfg), discriminator=self.discriminator(cfg),
-                      baselines={"trilinear": lambda batch: upsample(batch["input"], scale, 3)})
-
-        def evaluate(c: Any, generator: nn.Module, split: str, device: torch.device,
-                     extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-            return evaluate_3d(self, parts, c, generator, split, device, extra_models)
-
-        def visualize(batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
-            return visualize_3d(batch, fake, cfg.data.axis)
-        parts.evaluate, parts.visualize = evaluate, visualize
-        return parts
+        scale, axis = cfg.data.scale, cfg.data.axis
+        return Parts(generator=self.generator(cfg), discriminator=self.discriminator(cfg),
+                     baselines={"trilinear": lambda batch: upsample(batch["input"], scale, 3)},
+                     visualize=lambda batch, fake: visualize_3d(batch, fake, axis))
 
     def generator(self, cfg: Any) -> nn.Module:
         """SRResNet with Conv3d layers and voxel-shuffle upsampling."""

@@ -1,10 +1,10 @@
 """Volumes for ``mri_superres_3d`` (:mod:`recon_superres.task3d`): data, evaluation, samples, predict.
 
 Training: random ``patch_size``^3 cubes of the training volumes (:mod:`recon.data.volumes3d`),
-degraded on the fly in 3D. Evaluation: each val/test volume (a slab of the single MNI152
-brain, or a whole subject) is degraded and super-resolved whole (centre-cropped to
-``eval_crop``^3 when set), then scored per volume in the fastMRI convention with the slices
-along ``data.axis``, against trilinear upsampling.
+degraded on the fly in 3D. Evaluation items: each val/test volume (a slab of the single MNI152
+brain, or a whole subject), degraded whole (centre-cropped to ``eval_crop``^3 when set); core's
+paired evaluation super-resolves each and scores it per volume in the fastMRI convention with
+the slices along ``data.axis``, against trilinear upsampling.
 """
 
 from __future__ import annotations
@@ -60,36 +60,6 @@ def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
 
     return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, task.make_pair(cfg),
                               augment=cfg.data.augment, augment_fn=build_augmentation(augment_spec(cfg)))
-
-
-@torch.no_grad()
-def evaluate_3d(task: Any, parts: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
-                extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-    """The eval.json structure for 3D volumes (fastMRI convention, slices along ``data.axis``)."""
-    from recon.api import CONVENTIONS, image_metrics
-
-    generator.eval()
-    methods = {"model": lambda b: generator(b["input"])}
-    methods.update(dict(parts.baselines))
-    for name, model in (extra_models or {}).items():
-        model.eval()
-        methods[name] = (lambda m: (lambda b: m(b["input"])))(model)
-    dataset = task.build_dataset(cfg, split)
-    limit = cfg.eval.max_images or len(dataset)
-    scores: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
-    for index in range(min(limit, len(dataset))):
-        item = dataset[index]
-        batch = {"input": item["input"][None].to(device)}
-        gt = np.moveaxis(item["target"][0].numpy(), cfg.data.axis, 0)
-        for name, method in methods.items():
-            pred = parts.postprocess(method(batch))[0, 0].float().cpu().numpy()
-            scores[name].append(image_metrics(gt, np.moveaxis(pred, cfg.data.axis, 0), "fastmri"))
-    averaged = {name: {k: float(np.mean([s[k] for s in per])) for k in per[0]} for name, per in scores.items()}
-    baselines = [{"name": name, "metrics": averaged[name]} for name in methods if name != "model"]
-    conventions = dict(CONVENTIONS["fastmri"], name="fastmri", lpips="not computed for 3D volumes")
-    n = len(scores["model"])
-    return {"task": task.name, "split": split, "n_images": n, "n_volumes": n, "metrics": averaged["model"],
-            "baseline": baselines[0], "baselines": baselines, "conventions": conventions}
 
 
 def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tensor]:

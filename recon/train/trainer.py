@@ -35,7 +35,7 @@ from recon.train.distributed import (any_rank, broadcast_buffers, init_process_g
 from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
                                  seed_everything, step_generator)
-from recon.train.preflight import check_registered_metrics_reported
+from recon.train.preflight import check_metric_inputs, check_registered_metrics_reported
 from recon.train.samples import sample_panels, save_grid
 from recon.train.sampler import StepBatchSampler
 from recon.train.signals import GracefulStop
@@ -80,6 +80,7 @@ class Trainer:
             from recon.data.split_record import write_splits
 
             write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
+        check_metric_inputs(self.task, self.parts, self.cfg)  # eval.metrics reading batch keys the data lacks
         check_registered_metrics_reported(self.parts, self.cfg, self.generator, self.device)
         if resume_state is not None:
             self.load_state(resume_state)
