@@ -92,11 +92,6 @@ class STLPIPSScorer:
                     for name, model in self.models.items()}
 
 
-def volume_mean(values: dict[int, list[float]]) -> float:
-    """Mean over volumes of the per-volume mean."""
-    return float(np.mean([np.mean(v) for v in values.values() if v]))
-
-
 def patch_metrics(cfg: Any, volumes: dict[str, dict[int, list[tuple[np.ndarray, np.ndarray]]]],
                   device: torch.device) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
     """Patch KID/FID of every method from the stored ``(target, prediction)`` pairs.

@@ -76,6 +76,11 @@ def registered_metrics(cfg: "RunConfig", convention: str, scale: int,
     return out
 
 
+def volume_mean(values: dict[int, list[float]]) -> float:
+    """Mean over volumes of the per-volume mean."""
+    return float(np.mean([np.mean(v) for v in values.values() if v]))
+
+
 Item = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]  # target, prediction, inputs: (C, ...)
 
 
@@ -144,8 +149,6 @@ class MethodScores:
         """Core's metrics per unit, then the mean; ``extra``: registered metrics scored on the
         same units (each given the inputs it was registered with)."""
         from recon.metrics import image_metrics
-        from recon.perceptual_eval import volume_mean
-
         per_unit: list[dict[str, float]] = []
         crop = self.scale if self.convention == "sr" else 0  # the border crop is sr's alone
         for gt, pr, inputs in self.units():
