@@ -114,6 +114,12 @@ _EXPORTS: dict[str, str] = {
     "build_augmentation": "recon.data.augmentation",
     "measurement_dataset": "recon.data.measurements",
     "params_from_batch": "recon.data.measurements",
+    "measurement_pair": "recon.data.measurements",
+    "MeasurementSlices": "recon.data.measurements",
+    "MeasurementPatches": "recon.data.measurements",
+    "MeasuredCrops": "recon.data.measurements",
+    "ImageSamples": "recon.data.image_sets",
+    "ImageList": "recon.data.image_sets",
     "AugmentSpec": "recon.data.augmentation",
     "load_options": "recon.data.images2d",
     "PairSpec": "recon.data.pairs2d",
@@ -130,6 +136,8 @@ _EXPORTS: dict[str, str] = {
     "random_crop": "recon.data.patches",
     "random_dihedral": "recon.data.patches",
     "random_flips": "recon.data.patches",
+    "random_flip_rotate": "recon.data.patches",
+    "center_crop": "recon.data.patches",
     # networks
     "make_norm": "recon.nets",
     "PatchGANDiscriminator": "recon.nets",
@@ -184,12 +192,14 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.cache import cache_root
     from recon.data.collection import builtin_name, load_source
     from recon.data.contrasts import CONTRASTS
-    from recon.data.measurements import measurement_dataset, params_from_batch
+    from recon.data.measurements import (MeasuredCrops, MeasurementPatches, MeasurementSlices, measurement_dataset,
+                                         measurement_pair, params_from_batch)
+    from recon.data.image_sets import ImageList, ImageSamples
     from recon.data.images2d import ImageSpec, load_options, load_split_images
     from recon.data.options import FileDataConfig, augment_spec, image_spec, pair_spec
     from recon.data.pairs2d import PairSpec, load_split_pairs
-    from recon.data.patches import (RandomPatchDataset, area_weights, random_crop, random_dihedral, random_flips,
-                                    sample_generator, weighted_choice)
+    from recon.data.patches import (RandomPatchDataset, area_weights, center_crop, random_crop, random_dihedral,
+                                    random_flip_rotate, random_flips, sample_generator, weighted_choice)
     from recon.data.preprocess import LoadOptions, prepare
     from recon.data.readers import (IMAGE_SUFFIXES, is_image, is_nifti, read_any, read_image, read_nifti,
                                     write_image, write_nifti)

@@ -50,7 +50,8 @@ class InpaintingTask(Task):
                          cache_dir=d.cache_dir)
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
-        from recon_inpainting.data import InpaintEvalDataset, InpaintPatchDataset, make_sample
+        from recon.api import MeasurementPatches, RandomPatchDataset
+        from recon_inpainting.data import make_sample
 
         check_config(cfg)
         images = load_split_images(self.image_spec(cfg), split)
@@ -61,9 +62,10 @@ class InpaintingTask(Task):
                             f"({small[0][-2]}x{small[0][-1]} < {size}x{size}); lower data.patch_size")
         d = cfg.data
         if split != "train":
-            return InpaintEvalDataset(images, size, d.eval_patches, cfg.mask, d.min_patch_std)
+            return MeasurementPatches(images, size, d.eval_patches, make_sample(cfg.mask), d.min_patch_std)
         tensors = [torch.from_numpy(a) for _, a in images]
-        return InpaintPatchDataset(tensors, size, cfg.seed, make_sample(cfg.mask), d.min_patch_std, d.augment)
+        return RandomPatchDataset(tensors, size, cfg.seed, make_sample(cfg.mask), augment=d.augment,
+                                  min_std=d.min_patch_std)
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

@@ -1,5 +1,5 @@
-"""Datasets of simulated k-space made from magnitude images (the built-in MNI152 slices or the
-user's images/volumes).
+"""Simulated k-space made from magnitude images (the built-in MNI152 slices or the user's
+images/volumes): the sample maker of core's datasets (:func:`simulated_sample`).
 
 Each item: magnitude ``(1, H, W)`` in [0, 1] -> smooth random phase -> the masked (multi-coil)
 Fourier operator of core, :class:`recon.physics.MaskedFourier`, with this sample's mask and coil
@@ -15,8 +15,9 @@ maps (its :class:`~recon.physics.FourierParams`) -> its zero-filled pseudo-inver
 - ``kspace_full``: the fully sampled k-space ``(C, H, W)`` (training items, for ``loss.kspace``);
 - ``target``: the magnitude ``(1, H, W)``; evaluation items add ``volume``.
 
-Training item ``i`` is a pure function of ``(seed, i)``; evaluation item ``j`` of ``j`` alone
-(the run's seed does not change the test inputs).
+Training item ``i`` is a pure function of ``(seed, i)`` (:class:`recon.api.RandomPatchDataset`:
+rows x columns crops, flips); evaluation item ``j`` of ``j`` alone
+(:class:`recon.api.MeasurementSlices`: the run's seed does not change the test inputs).
 """
 
 from __future__ import annotations
@@ -28,15 +29,12 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
 
-from recon.api import area_weights, random_flips, sample_generator, weighted_choice
 from recon.api import DataError, UsageError
 from recon.api import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
 from recon_kspace.masks import make_mask
 from recon_kspace.simulate import FOURIER, simulate_sample
 
-EVAL_SEED = 0  # evaluation inputs do not depend on the run's seed
 _SEED_RANGE = 2**31 - 1
 
 
@@ -118,67 +116,24 @@ def _seed(rng: torch.Generator | None) -> int:
     return int(torch.randint(0, _SEED_RANGE, (1,), generator=rng))
 
 
-class SimulatedTrainDataset(Dataset):
-    """Item ``i``: a random slice, a random crop, random flips, then the simulation.
+def simulated_sample(sim: Simulation, full: bool = False) -> Callable[[Tensor, torch.Generator], dict[str, Tensor]]:
+    """``(magnitude (1, H, W), rng) -> item``: :meth:`Simulation.item` with its mask and phase
+    seeds drawn from ``rng`` (two draws), the sample maker of core's datasets; ``full`` adds the
+    fully sampled k-space (training: the k-space loss reads it)."""
 
-    Args:
-        images: ``(1, H, W)`` float tensors in [0, 1].
-        sim: the simulation.
-        seed: the run seed.
-        rows: crop height (0 = whole height). Cropping rows (the readout direction) keeps the
-            phase-encode aliasing of whole slices, which Cartesian masks create along W.
-        cols: crop width (0 = full width; the images must then share a width).
-        augment: random up-down / left-right flips before the simulation.
-        augment_fn: an optional further augmentation ``(image, rng) -> image`` of the magnitude
-            image (``data.augment_affine/elastic/intensity``), after the flips.
-    """
-
-    def __init__(self, images: list[Tensor], sim: Simulation, seed: int, rows: int = 0, cols: int = 0,
-                 augment: bool = True, length: int = 2**31 - 1,
-                 augment_fn: Callable[[Tensor, torch.Generator], Tensor] | None = None) -> None:
-        self.images, self.sim, self.seed = images, sim, seed
-        self.rows, self.cols, self.augment, self.length = rows, cols, augment, length
-        self.augment_fn = augment_fn
-        too_small = [tuple(im.shape[-2:]) for im in images if im.shape[-2] < rows or im.shape[-1] < cols]
-        if too_small:
-            raise DataError(f"{len(too_small)} training image(s) are smaller than one crop "
-                            f"({too_small[0][0]}x{too_small[0][1]} < {rows}x{cols}); lower data.patch_size/patch_width")
-        shapes = {(rows or im.shape[-2], cols or im.shape[-1]) for im in images}
-        if len(shapes) > 1:
-            raise DataError(f"training images differ in size ({len(shapes)} shapes, e.g. {sorted(shapes)[:2]}); "
-                            "set data.patch_size and data.patch_width to train on equal crops")
-        self.weights = area_weights(images)
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        rng = sample_generator(self.seed, index)
-        image = self.images[weighted_choice(self.weights, rng)]
-        h, w = image.shape[-2:]
-        rows, cols = self.rows or h, self.cols or w
-        top = int(torch.randint(0, h - rows + 1, (1,), generator=rng))
-        left = int(torch.randint(0, w - cols + 1, (1,), generator=rng))
-        image = image[..., top:top + rows, left:left + cols]
-        if self.augment:
-            image = random_flips(image, rng)
-        if self.augment_fn is not None:
-            image = self.augment_fn(image.contiguous(), rng).clamp(0, 1)
-        return self.sim.item(image.contiguous(), _seed(rng), _seed(rng), full=True)
+    def sample(image: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
+        return sim.item(image.float().contiguous(), _seed(rng), _seed(rng), full=full)
+    return sample
 
 
-class SimulatedEvalDataset(Dataset):
-    """Whole slices, each with a fixed mask, phase (and coil maps): ``{..., "volume"}``."""
-
-    def __init__(self, images: tuple[tuple[int, np.ndarray], ...], sim: Simulation) -> None:
-        self.images, self.sim = images, sim
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        volume, array = self.images[index]
-        rng = sample_generator(EVAL_SEED, index)
-        item = self.sim.item(torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)), _seed(rng), _seed(rng))
-        item["volume"] = torch.tensor(volume)
-        return item
+def check_crops(images: list[Tensor], rows: int, cols: int) -> None:
+    """Refuse training crops of ``rows`` x ``cols`` (0: whole) that some image cannot give, or
+    whole-image extents that differ (the batches would not stack): ``DataError``, one line."""
+    too_small = [tuple(im.shape[-2:]) for im in images if im.shape[-2] < rows or im.shape[-1] < cols]
+    if too_small:
+        raise DataError(f"{len(too_small)} training image(s) are smaller than one crop "
+                        f"({too_small[0][0]}x{too_small[0][1]} < {rows}x{cols}); lower data.patch_size/patch_width")
+    shapes = {(rows or im.shape[-2], cols or im.shape[-1]) for im in images}
+    if len(shapes) > 1:
+        raise DataError(f"training images differ in size ({len(shapes)} shapes, e.g. {sorted(shapes)[:2]}); "
+                        "set data.patch_size and data.patch_width to train on equal crops")

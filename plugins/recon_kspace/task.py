@@ -82,20 +82,24 @@ class KspaceReconstructionTask(Task):
             if split == "train":
                 return FastMRITrainDataset(volumes, sim, cfg.seed, cfg.trainer.batch_size // cfg.trainer.grad_accum)
             return FastMRIEvalDataset(volumes, sim)
-        from recon.api import load_split_images
-        from recon.api import image_spec
-        from recon_kspace.data import SimulatedEvalDataset, SimulatedTrainDataset
+        from recon.api import MeasurementSlices, RandomPatchDataset, image_spec, load_split_images
+        from recon_kspace.data import check_crops, simulated_sample
 
         images = load_split_images(image_spec(cfg, channels=1), split)
         sim.mask(images[0][1].shape[-2:], 0)
-        if split != "train":
-            return SimulatedEvalDataset(images, sim)
+        if split != "train":  # whole slices, mask and phase drawn from (0, index)
+            return MeasurementSlices(images, simulated_sample(sim))
         from recon.api import augment_spec, build_augmentation
 
         d = cfg.data
-        return SimulatedTrainDataset([torch.from_numpy(a) for _, a in images], sim, cfg.seed,
-                                     d.patch_size, d.patch_width, d.augment,
-                                     augment_fn=build_augmentation(augment_spec(cfg)))
+        tensors = [torch.from_numpy(a) for _, a in images]
+        check_crops(tensors, d.patch_size, d.patch_width)
+        augment = build_augmentation(augment_spec(cfg))
+        # rows x columns crops (0: whole), up-down / left-right flips only (the phase-encode
+        # direction stays along W), image augmentation clamped to [0, 1], then the simulation
+        return RandomPatchDataset(tensors, (d.patch_size, d.patch_width), cfg.seed,
+                                  simulated_sample(sim, full=True), augment="flips" if d.augment else False,
+                                  augment_fn=None if augment is None else lambda im, rng: augment(im, rng).clamp(0, 1))
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

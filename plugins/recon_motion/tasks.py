@@ -64,12 +64,13 @@ class MotionCorrectionTask(Task):
                          cache_dir=d.cache_dir)
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
-        from recon_motion.data import MotionEvalDataset, MotionPatchDataset
+        from recon.api import MeasuredCrops, MeasurementSlices
+        from recon_motion.data import corrupt
 
-        params = self.operator(cfg)
+        measure = corrupt(self.operator(cfg))
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":
-            return MotionEvalDataset(images, params)
+            return MeasurementSlices(images, measure)
         size = cfg.data.patch_size
         if size:
             small = [a.shape for _, a in images if min(a.shape[-2:]) < size]
@@ -79,7 +80,7 @@ class MotionCorrectionTask(Task):
         elif len({a.shape for _, a in images}) > 1:
             raise DataError(f"{cfg.data.source}: slices differ in size; set data.patch_size to train on patches")
         tensors = [torch.from_numpy(a) for _, a in images]
-        return MotionPatchDataset(tensors, size, cfg.seed, params, augment=cfg.data.augment)
+        return MeasuredCrops(tensors, size, cfg.seed, measure, augment=cfg.data.augment)
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

@@ -10,10 +10,11 @@ Slices of 3D volumes are rotated by 90 degrees so the second in-plane axis point
 Each image is made square (``data.square``: centre-crop, or zero-pad; ``auto`` pads the
 slices of 3D volumes so no anatomy is cut and crops 2D images, as StyleGAN's
 dataset_tool does) and resized to ``model.resolution`` (bicubic, antialiased when
-shrinking). Training item ``i`` is a pure function of ``(seed, i)``: a uniformly drawn
-image with the configured dataset augmentation (``data.augment``: none, ``xflip`` or the
-8 ``dihedral`` flips/rotations). Items are ``{"target": (C, R, R)}`` in [0, 1];
-evaluation items add ``"volume"`` (the image's index).
+shrinking). Core's :class:`recon.api.ImageSamples` (training item ``i`` a pure function of
+``(seed, i)``: a uniformly drawn image with the configured dataset augmentation,
+``data.augment``: none, ``xflip`` or the 8 ``dihedral`` flips/rotations) and
+:class:`recon.api.ImageList` (evaluation) serve them: items ``{"target": (C, R, R)}`` in
+[0, 1]; evaluation items add ``"volume"`` (the image's index).
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from recon.api import load_source
 from recon.api import ImageSpec, load_options, load_split_images
-from recon.api import random_dihedral, sample_generator
 
-__all__ = ["image_spec", "split_images", "to_square", "TrainImages", "EvalImages"]
+__all__ = ["image_spec", "split_images", "to_square"]
 
 
 def image_spec(cfg: Any) -> ImageSpec:
@@ -87,47 +86,3 @@ def _split_tensor(spec: ImageSpec, split: str, resolution: int, square: str) -> 
 def split_images(cfg: Any, split: str) -> Tensor:
     """All images of ``split`` as one ``(M, C, R, R)`` float32 tensor in [0, 1] (do not modify)."""
     return _split_tensor(image_spec(cfg), split, cfg.model.resolution, cfg.data.square)
-
-
-def augment_image(image: Tensor, mode: str, rng: torch.Generator) -> Tensor:
-    """Dataset augmentation of a ``(C, R, R)`` image drawn from ``rng``."""
-    if mode == "xflip":
-        return image.flip(-1) if int(torch.randint(0, 2, (1,), generator=rng)) else image
-    if mode == "dihedral":
-        return random_dihedral(image, rng)
-    return image
-
-
-class TrainImages(Dataset):
-    """Infinite-style training set: item ``i`` depends only on ``(seed, i)``.
-
-    Args:
-        images: ``(M, C, R, R)`` in [0, 1].
-        seed: the run seed.
-        augment: ``none``, ``xflip`` or ``dihedral``.
-    """
-
-    def __init__(self, images: Tensor, seed: int, augment: str = "none", length: int = 2**31 - 1) -> None:
-        self.images, self.seed, self.augment, self.length = images, seed, augment, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        rng = sample_generator(self.seed, index)
-        which = int(torch.randint(0, self.images.shape[0], (1,), generator=rng))
-        image = augment_image(self.images[which], self.augment, rng)
-        return {"target": image.contiguous()}
-
-
-class EvalImages(Dataset):
-    """The real images of an evaluation split: ``{"target": (C, R, R), "volume": index}``."""
-
-    def __init__(self, images: Tensor) -> None:
-        self.images = images
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0])
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {"target": self.images[index], "volume": torch.tensor(index)}

@@ -57,12 +57,13 @@ class StyleGAN2Task(Task):
 
     # -- data -------------------------------------------------------------------------------
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
-        from recon_stylegan2.data import EvalImages, TrainImages, split_images
+        from recon.api import ImageList, ImageSamples
+        from recon_stylegan2.data import split_images
 
         images = split_images(cfg, split)
         if split == "train":
-            return TrainImages(images, cfg.seed, cfg.data.augment)
-        return EvalImages(images[:cfg.eval.max_images] if cfg.eval.max_images else images)
+            return ImageSamples(images, cfg.seed, cfg.data.augment)
+        return ImageList(images[:cfg.eval.max_images] if cfg.eval.max_images else images)
 
     # -- what is trained -------------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
@@ -20,34 +19,13 @@ from torch.utils.data import Dataset
 from recon.api import build_augmentation
 from recon.api import ImageSpec, load_split_images
 from recon.api import augment_spec, image_spec
-from recon.api import RandomPatchDataset, sample_generator
+from recon.api import MeasurementSlices, RandomPatchDataset
 from recon.api import ConfigError, DataError
 from recon.api import Operator, upsample
 from recon.api import Parts, Task
 from recon_superres import degradations
 from recon_superres.config import SRDataConfig, SRGANDataConfig, SRModelConfig
 from recon_superres.networks import SRResNet
-
-
-class EvalDataset(Dataset):
-    """Whole images with a deterministic degradation: ``{"input", "target", "volume"}``."""
-
-    def __init__(self, images: tuple[tuple[int, np.ndarray], ...], make_pair: Any, crop: int) -> None:
-        self.images, self.make_pair, self.crop = images, make_pair, crop
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        volume, array = self.images[index]
-        hr = torch.from_numpy(array)
-        if self.crop:
-            h, w = hr.shape[-2:]
-            ch, cw = min(self.crop, h), min(self.crop, w)
-            hr = hr[..., (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
-        item = self.make_pair(hr.contiguous(), sample_generator(0, index))
-        item["volume"] = torch.tensor(volume)
-        return item
 
 
 class SuperResolutionTask(Task):
@@ -92,8 +70,8 @@ class SuperResolutionTask(Task):
 
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         images = load_split_images(self.image_spec(cfg), split)
-        if split != "train":
-            return EvalDataset(images, self.make_pair(cfg), cfg.data.eval_crop)
+        if split != "train":  # whole images (centre-cropped to data.eval_crop), measured with (0, index)
+            return MeasurementSlices(images, self.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
         size = cfg.data.patch_size
         small = [(i, a.shape) for i, a in images if min(a.shape[-2:]) < size]
         if small:

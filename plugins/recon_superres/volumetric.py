@@ -12,45 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from recon.api import augment_spec, image_spec
-from recon.api import RandomPatchDataset, sample_generator
+from recon.api import MeasurementSlices, RandomPatchDataset
 from recon.api import load_split_volumes
 from recon.api import DataError
-
-
-class EvalVolumes(Dataset):
-    """Whole (optionally centre-cropped) volumes: ``{"input", "target", "volume"}``."""
-
-    def __init__(self, volumes: tuple[tuple[int, np.ndarray], ...], make_pair: Any, crop: int, scale: int) -> None:
-        self.volumes, self.make_pair, self.crop, self.scale = volumes, make_pair, crop, scale
-
-    def __len__(self) -> int:
-        return len(self.volumes)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        vid, array = self.volumes[index]
-        hr = torch.from_numpy(array)
-        if self.crop:
-            slices = [slice(None)]
-            for n in hr.shape[1:]:
-                c = min(self.crop, n) // self.scale * self.scale
-                slices.append(slice((n - c) // 2, (n - c) // 2 + c))
-            hr = hr[tuple(slices)]
-        item = self.make_pair(hr.contiguous(), sample_generator(0, index))
-        item["volume"] = torch.tensor(vid)
-        return item
 
 
 def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
     spec = image_spec(cfg, channels=task.channels, multiple=cfg.data.scale)
     volumes = load_split_volumes(spec, split)
     if split != "train":
-        return EvalVolumes(volumes, task.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
+        return MeasurementSlices(volumes, task.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
     size = cfg.data.patch_size
     small = [a.shape[1:] for _, a in volumes if min(a.shape[1:]) < size]
     if small:

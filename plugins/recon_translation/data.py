@@ -104,18 +104,3 @@ def train_dataset(cfg: Any, pairs: Pairs) -> Dataset:
     intensity = build_augmentation(AugmentSpec(intensity=d.augment_intensity))
     return RandomPatchDataset(stacks, size, cfg.seed, split_pair(1, intensity), augment=d.augment,
                               augment_fn=spatial)
-
-
-class PairEvalDataset(Dataset):
-    """Whole slices: ``{"input": (1, H, W), "target": (1, H, W), "volume": id}``."""
-
-    def __init__(self, pairs: Pairs, source: str, target: str) -> None:
-        self.pairs, self.source, self.target = pairs, source, target
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        volume, images = self.pairs[index]
-        return {"input": torch.from_numpy(images[self.source]), "target": torch.from_numpy(images[self.target]),
-                "volume": torch.tensor(volume)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -53,8 +54,12 @@ class TranslationTask(Task):
     # -- data -----------------------------------------------------------------------------
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         loaded = pairs.load_pairs(cfg, split)
-        if split != "train":
-            return pairs.PairEvalDataset(loaded, *pairs.roles(cfg))
+        if split != "train":  # whole aligned slices: {"input": source, "target": target, "volume"}
+            from recon.api import MeasurementSlices
+
+            source, target = pairs.roles(cfg)
+            stacks = tuple((vid, np.concatenate([images[source], images[target]])) for vid, images in loaded)
+            return MeasurementSlices(stacks, pairs.split_pair(self.channels))
         return pairs.train_dataset(cfg, loaded)
 
     def fit_intensity(self, cfg: Any) -> IntensityModels:

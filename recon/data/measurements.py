@@ -29,12 +29,14 @@ from torch.utils.data import Dataset
 from recon.data.augmentation import build_augmentation
 from recon.data.images2d import load_split_images
 from recon.data.options import augment_spec, image_spec
-from recon.data.patches import RandomPatchDataset, Transform, sample_generator
+from recon.data.patches import (RandomPatchDataset, Transform, area_weights, center_crop, random_crop,
+                                random_flip_rotate, sample_generator, textured_crop, weighted_choice)
 
 if TYPE_CHECKING:
     from recon.physics import Operator
 
-__all__ = ["measurement_pair", "MeasurementSlices", "measurement_dataset", "params_from_batch"]
+__all__ = ["MeasuredCrops", "MeasurementPatches", "MeasurementSlices", "measurement_dataset", "measurement_pair",
+           "params_from_batch"]
 
 #: the seed of the evaluation measurements (independent of the run's seed)
 EVAL_SEED = 0
@@ -82,25 +84,98 @@ def params_from_batch(operator: "Operator", batch: Mapping[str, Any]) -> Any:
 
 
 class MeasurementSlices(Dataset):
-    """Whole images of an evaluation split, measured with parameters drawn from (0, index).
+    """Whole images (slices or volumes) of an evaluation split, measured with parameters drawn
+    from (0, index): ``{**pair(image, rng), "volume": id}``.
 
     Args:
-        images: ``(volume_id, image (C, H, W))`` pairs (:func:`recon.data.images2d.load_split_images`).
-        pair: the sample maker (:func:`measurement_pair`).
+        images: ``(volume_id, image (C, *spatial))`` pairs (:func:`recon.data.images2d.load_split_images`,
+            :func:`recon.data.volumes3d.load_split_volumes`).
+        pair: the sample maker (:func:`measurement_pair`, or a task's own ``(clean, rng) -> sample``).
+        crop: centre-crop each image to this size first (0: whole), rounded down to ``multiple``.
     """
 
-    def __init__(self, images: tuple[tuple[int, Any], ...], pair: Transform) -> None:
+    def __init__(self, images: tuple[tuple[int, Any], ...], pair: Transform, crop: int = 0,
+                 multiple: int = 1) -> None:
         self.images = images
         self.pair = pair
+        self.crop, self.multiple = crop, multiple
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         volume_id, array = self.images[index]
-        sample = self.pair(torch.as_tensor(array), sample_generator(EVAL_SEED, index))
+        clean = center_crop(torch.as_tensor(array), self.crop, self.multiple)
+        sample = self.pair(clean, sample_generator(EVAL_SEED, index))
         sample["volume"] = torch.tensor(volume_id)
         return sample
+
+
+class MeasurementPatches(Dataset):
+    """``per_image`` fixed patches of each evaluation image, measured: item ``k`` is a crop of
+    image ``k // per_image`` whose position and measurement are drawn from (0, k), so every
+    run is scored on the same patches (e.g. inpainting's holes).
+
+    Args:
+        images: ``(volume_id, image (C, H, W))`` pairs, each at least ``size`` on both sides.
+        size, per_image: the patch side and the number of patches per image.
+        pair: the sample maker ``(patch, rng) -> sample``.
+        min_std: redraw flat patches (:func:`recon.data.patches.textured_crop`).
+    """
+
+    def __init__(self, images: tuple[tuple[int, Any], ...], size: int, per_image: int, pair: Transform,
+                 min_std: float = 0.0) -> None:
+        self.images, self.size, self.per_image = images, size, per_image
+        self.pair, self.min_std = pair, min_std
+
+    def __len__(self) -> int:
+        return len(self.images) * self.per_image
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        volume_id, array = self.images[index // self.per_image]
+        rng = sample_generator(EVAL_SEED, index)
+        sample = self.pair(textured_crop(torch.as_tensor(array), self.size, rng, self.min_std), rng)
+        sample["volume"] = torch.tensor(volume_id)
+        return sample
+
+
+class MeasuredCrops(Dataset):
+    """Training items measured on the whole image, then cropped: item ``i`` is a random image
+    (by area), measured with the rng of (seed, i), then the same random ``size`` crop (0: none)
+    and flip / rotation of every tensor of the sample. For measurements that depend on the
+    whole field of view (motion in k-space: a rotation brings in background).
+
+    Args:
+        images: ``(C, H, W)`` clean images (of one size when ``size=0``).
+        size, seed, augment: the crop side, the run seed, a random flip/rotation
+            (:func:`recon.data.patches.random_flip_rotate`).
+        measure: ``(clean, rng) -> sample``, every tensor ``(C_k, H, W)``.
+    """
+
+    def __init__(self, images: list[Tensor], size: int, seed: int, measure: Transform, augment: bool = True,
+                 length: int = 2**31 - 1) -> None:
+        self.images, self.size, self.seed, self.measure = images, size, seed, measure
+        self.augment, self.length = augment, length
+        self.weights = area_weights(images)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        rng = sample_generator(self.seed, index)
+        sample = self.measure(self.images[weighted_choice(self.weights, rng)], rng)
+        keys = list(sample)
+        stacked = torch.cat([sample[k] for k in keys])  # crop and flip every tensor alike
+        if self.size:
+            stacked = random_crop(stacked, self.size, rng)
+        if self.augment:
+            stacked = random_flip_rotate(stacked, rng)
+        out, start = {}, 0
+        for key in keys:
+            n = sample[key].shape[0]
+            out[key] = stacked[start:start + n].contiguous()
+            start += n
+        return out
 
 
 def measurement_dataset(cfg: Any, split: str, operator: "Operator", channels: int = 1,

@@ -11,7 +11,7 @@ finite evaluation datasets work with one as they are.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -26,13 +26,50 @@ def sample_generator(seed: int, index: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + index * 7919 + 12345) % (2**63 - 1))
 
 
-def random_crop_nd(image: Tensor, size: int, rng: torch.Generator, spatial_dims: int = 2) -> Tensor:
-    """A ``size``-sided crop of the last ``spatial_dims`` dims of ``image`` at a random position."""
+def random_crop_nd(image: Tensor, size: int | Sequence[int], rng: torch.Generator, spatial_dims: int = 2) -> Tensor:
+    """A crop of the last ``spatial_dims`` dims of ``image`` at a random position: ``size`` on
+    every dim, or one size per dim (0: the whole extent, still drawn so the stream is the same)."""
+    sizes = [size] * spatial_dims if isinstance(size, int) else list(size)
     slices = [slice(None)] * (image.dim() - spatial_dims)
-    for extent in image.shape[-spatial_dims:]:
-        start = int(torch.randint(0, extent - size + 1, (1,), generator=rng))
-        slices.append(slice(start, start + size))
+    for extent, wanted in zip(image.shape[-spatial_dims:], sizes, strict=True):
+        kept = wanted or extent
+        start = int(torch.randint(0, extent - kept + 1, (1,), generator=rng))
+        slices.append(slice(start, start + kept))
     return image[tuple(slices)]
+
+
+#: crops tried per item before a flat patch is accepted (``min_std``)
+MAX_TRIES = 10
+
+
+def textured_crop(image: Tensor, size: int | Sequence[int], rng: torch.Generator, min_std: float = 0.0,
+                  spatial_dims: int = 2) -> Tensor:
+    """A random ``size`` crop (:func:`random_crop_nd`) whose standard deviation reaches
+    ``min_std``, trying up to :data:`MAX_TRIES` positions (the last one is kept otherwise);
+    ``min_std <= 0``: the first crop."""
+    for _ in range(MAX_TRIES if min_std > 0 else 1):
+        patch = random_crop_nd(image, size, rng, spatial_dims)
+        if min_std <= 0 or float(patch.std()) >= min_std:
+            break
+    return patch.contiguous()
+
+
+def center_crop(image: Tensor, size: int, multiple: int = 1) -> Tensor:
+    """The centre of ``(C, *spatial)`` cut to ``min(size, extent)`` per spatial dim, rounded down
+    to a multiple of ``multiple`` (e.g. an SR scale); ``size=0`` keeps the image."""
+    if not size:
+        return image
+    slices = [slice(None)]
+    for extent in image.shape[1:]:
+        kept = min(size, extent) // multiple * multiple
+        slices.append(slice((extent - kept) // 2, (extent - kept) // 2 + kept))
+    return image[tuple(slices)].contiguous()
+
+
+def random_flip_rotate(image: Tensor, rng: torch.Generator) -> Tensor:
+    """One of the 8 flips / 90-degree rotations of a square ``(C, H, W)``; for a non-square one,
+    one of the 4 flips that keep its shape (so whole slices of one size still stack)."""
+    return random_dihedral(image, rng) if image.shape[-1] == image.shape[-2] else random_flips(image, rng)
 
 
 def random_crop(image: Tensor, size: int, rng: torch.Generator) -> Tensor:
@@ -84,17 +121,22 @@ class RandomPatchDataset(Dataset):
     Args:
         images: list of ``(C, H, W)`` (or ``(C, D, H, W)``) tensors, each at least ``patch_size``
             along every spatial dim.
-        patch_size: side of the square (cubic) crop.
+        patch_size: side of the square (cubic) crop, or one size per spatial dim (0: the whole
+            extent; the images must then share it for batches to stack).
         seed: the run seed.
         transform: ``(patch, rng) -> dict`` making the sample (e.g. the degradation).
-        augment: apply a random flip/rotation to the patch.
+        augment: apply a random flip/rotation to the patch (``"flips"``: flips only, e.g. to keep
+            the phase-encode direction of k-space along one axis).
         length: nominal length (samplers index beyond it freely).
         augment_fn: an optional further augmentation ``(patch, rng) -> patch``
             (:func:`recon.data.augmentation.build_augmentation`), applied before ``transform``.
+        min_std: redraw patches whose standard deviation is below this (flat background:
+            filling or sharpening it teaches nothing), up to :data:`MAX_TRIES` crops.
     """
 
-    def __init__(self, images: list[Tensor], patch_size: int, seed: int, transform: Transform,
-                 augment: bool = True, length: int = 2**31 - 1, augment_fn: Augment | None = None) -> None:
+    def __init__(self, images: list[Tensor], patch_size: int | Sequence[int], seed: int, transform: Transform,
+                 augment: bool | str = True, length: int = 2**31 - 1, augment_fn: Augment | None = None,
+                 min_std: float = 0.0) -> None:
         self.images = images
         self.patch_size = patch_size
         self.seed = seed
@@ -102,6 +144,7 @@ class RandomPatchDataset(Dataset):
         self.augment = augment
         self.length = length
         self.augment_fn = augment_fn
+        self.min_std = min_std
         self.spatial_dims = images[0].dim() - 1
         self.weights = area_weights(images)
 
@@ -111,8 +154,10 @@ class RandomPatchDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
         which = weighted_choice(self.weights, rng)
-        patch = random_crop_nd(self.images[which], self.patch_size, rng, self.spatial_dims)
-        if self.augment:
+        patch = textured_crop(self.images[which], self.patch_size, rng, self.min_std, self.spatial_dims)
+        if self.augment == "flips":
+            patch = random_flips(patch, rng)
+        elif self.augment:
             patch = random_dihedral(patch, rng) if self.spatial_dims == 2 else random_flips_3d(patch, rng)
         if self.augment_fn is not None:
             patch = self.augment_fn(patch.contiguous(), rng)

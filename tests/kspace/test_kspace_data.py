@@ -13,7 +13,8 @@ from scipy.ndimage import convolve
 from recon.physics import (FourierParams, MaskedFourier, coil_combine_rss, fft2c, ifft2c, sense_combine,
                            simulate_coil_maps, to_channels)
 from recon_kspace.calibration import estimate_maps
-from recon_kspace.data import Simulation, SimulatedEvalDataset, SimulatedTrainDataset
+from recon.api import MeasurementSlices, RandomPatchDataset
+from recon_kspace.data import Simulation, simulated_sample
 from recon_kspace.evaluate import hfen
 from recon_kspace.fastmri_data import FastMRIEvalDataset, scan_file
 from recon_kspace.fastmri_io import write_fastmri
@@ -27,9 +28,14 @@ def _images(n: int = 3, shape: tuple[int, int] = (40, 48), seed: int = 0) -> lis
     return [torch.rand(1, *shape, generator=g) for _ in range(n)]
 
 
+def _train(seed: int, rows: int) -> RandomPatchDataset:
+    """What the task builds: rows x whole-width crops, flips, then the simulation."""
+    return RandomPatchDataset(_images(), (rows, 0), seed, simulated_sample(Simulation(), full=True), augment="flips")
+
+
 def test_train_items_are_a_pure_function_of_seed_and_index() -> None:
-    a = SimulatedTrainDataset(_images(), Simulation(), seed=7, rows=24)
-    b = SimulatedTrainDataset(_images(), Simulation(), seed=7, rows=24)
+    a = _train(7, 24)
+    b = _train(7, 24)
     first, again, other = a[5], b[5], a[6]
     assert set(first) == {"input", "target", "zero_filled", "kspace", "mask", "kspace_full"}
     for key in first:
@@ -37,8 +43,7 @@ def test_train_items_are_a_pure_function_of_seed_and_index() -> None:
     assert not torch.equal(first["kspace"], other["kspace"])
     assert first["target"].shape == (1, 24, 48) and first["kspace"].shape == (1, 24, 48)
     assert first["zero_filled"].shape == (2, 24, 48) and first["mask"].shape == (1, 1, 48)
-    assert not torch.equal(SimulatedTrainDataset(_images(), Simulation(), seed=8, rows=24)[5]["kspace"],
-                           first["kspace"])
+    assert not torch.equal(_train(8, 24)[5]["kspace"], first["kspace"])
 
 
 def test_item_is_the_masked_kspace_of_a_phased_target() -> None:
@@ -79,7 +84,7 @@ def test_fixed_mask_mode_and_eval_items() -> None:
     assert torch.equal(sim.mask((40, 48), 1), sim.mask((40, 48), 2))
     assert not torch.equal(Simulation().mask((40, 48), 1), Simulation().mask((40, 48), 2))
     images = tuple((v, im.numpy()) for v, im in zip([0, 0, 1], _images(), strict=True))
-    ds = SimulatedEvalDataset(images, Simulation())
+    ds = MeasurementSlices(images, simulated_sample(Simulation()))
     assert [int(ds[i]["volume"]) for i in range(3)] == [0, 0, 1]
     assert torch.equal(ds[2]["kspace"], ds[2]["kspace"])
 

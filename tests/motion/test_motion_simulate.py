@@ -130,13 +130,14 @@ def test_reproducible_per_seed() -> None:
 
 def test_whole_slice_training_items_keep_their_shape() -> None:
     """``data.patch_size=0`` trains on whole (non-square) slices: augmentation must not transpose them."""
-    from recon_motion.data import MotionPatchDataset
+    from recon.api import MeasuredCrops
+    from recon_motion.data import corrupt
 
     slices = [_image(40, 36, seed) for seed in range(2)]
-    dataset = MotionPatchDataset(slices, 0, seed=0, params=MotionParams(), augment=True)
+    dataset = MeasuredCrops(slices, 0, 0, corrupt(MotionParams()), augment=True)
     for i in range(12):
         item = dataset[i]
         assert item["input"].shape == item["target"].shape == (1, 40, 36)
-    patches = MotionPatchDataset(slices, 16, seed=0, params=MotionParams(), augment=True)
+    patches = MeasuredCrops(slices, 16, 0, corrupt(MotionParams()), augment=True)
     assert patches[0]["input"].shape == (1, 16, 16)
     assert torch.equal(patches[5]["input"], patches[5]["input"])  # item i is a pure function of i
