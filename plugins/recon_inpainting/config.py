@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recon.api import DataConfig, ModelConfig
+from recon.api import FileDataConfig, ModelConfig
 from recon.api import ConfigError, ranged
 from recon_inpainting.masks import MaskConfig
 
@@ -29,8 +29,9 @@ class InpaintModelConfig(ModelConfig):
 
 
 @dataclass
-class InpaintDataConfig(DataConfig):
-    """Random training patches; fixed evaluation patches cut from the evaluation images."""
+class InpaintDataConfig(FileDataConfig):
+    """Random training patches; fixed evaluation patches cut from the evaluation images (every
+    data option of core: normalisation, orientation, spacing, augmentation of the clean patch)."""
 
     source: str = "natural"
     channels: int = 3  # 3 = RGB, 1 = gray (e.g. data.source=mni152)

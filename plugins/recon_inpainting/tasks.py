@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from recon.api import ImageSpec, load_split_images
+from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
 from recon.api import DataError
 from recon.api import Inpainting, InpaintingParams
 from recon.api import Parts, Task
@@ -42,19 +42,12 @@ class InpaintingTask(Task):
 
         return operator(cfg.mask)
 
-    def image_spec(self, cfg: Any) -> ImageSpec:
-        d = cfg.data
-        return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
-                         val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
-                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels,
-                         cache_dir=d.cache_dir)
-
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         from recon.api import MeasurementPatches, RandomPatchDataset
         from recon_inpainting.data import make_sample
 
         check_config(cfg)
-        images = load_split_images(self.image_spec(cfg), split)
+        images = load_split_images(image_spec(cfg, channels=cfg.data.channels), split)
         size = cfg.data.patch_size
         small = [a.shape for _, a in images if min(a.shape[-2:]) < size]
         if small:
@@ -65,7 +58,7 @@ class InpaintingTask(Task):
             return MeasurementPatches(images, size, d.eval_patches, make_sample(cfg.mask), d.min_patch_std)
         tensors = [torch.from_numpy(a) for _, a in images]
         return RandomPatchDataset(tensors, size, cfg.seed, make_sample(cfg.mask), augment=d.augment,
-                                  min_std=d.min_patch_std)
+                                  augment_fn=build_augmentation(augment_spec(cfg)), min_std=d.min_patch_std)
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from recon.api import DataConfig, ModelConfig
+from recon.api import FileDataConfig, ModelConfig
 from recon.api import ConfigError, check_ranges, ranged
 
 Norm = Literal["instance", "batch"]
@@ -26,8 +26,9 @@ class MotionModelConfig(ModelConfig):
 
 
 @dataclass
-class MotionDataConfig(DataConfig):
-    """Clean 2D slices; the motion is simulated on each whole slice, then patches are cropped."""
+class MotionDataConfig(FileDataConfig):
+    """Clean 2D slices; the motion is simulated on each whole slice, then patches are cropped
+    (every data option of core: normalisation, orientation, spacing, augmentation of the clean slice)."""
 
     source: str = "mni152"
     axis: int = 2  # slice axis of volumes (2 = axial for RAS volumes)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from recon.api import ImageSpec, load_split_images
+from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
 from recon.api import ConfigError, DataError
 from recon.api import Parts, Task
 from recon_motion.config import MotionConfig, MotionDataConfig, MotionModelConfig, check_motion
@@ -56,19 +56,12 @@ class MotionCorrectionTask(Task):
         """The forward operator: rigid motion between k-space rows (the ``motion`` section)."""
         return motion_params(cfg)
 
-    def image_spec(self, cfg: Any) -> ImageSpec:
-        d = cfg.data
-        return ImageSpec(source=d.source, axis=d.axis, multiple=1, min_foreground=d.min_foreground,
-                         val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
-                         seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=self.channels,
-                         cache_dir=d.cache_dir)
-
     def build_dataset(self, cfg: Any, split: str) -> Dataset:
         from recon.api import MeasuredCrops, MeasurementSlices
         from recon_motion.data import corrupt
 
         measure = corrupt(self.operator(cfg))
-        images = load_split_images(self.image_spec(cfg), split)
+        images = load_split_images(image_spec(cfg, channels=self.channels), split)
         if split != "train":
             return MeasurementSlices(images, measure)
         size = cfg.data.patch_size
@@ -80,7 +73,8 @@ class MotionCorrectionTask(Task):
         elif len({a.shape for _, a in images}) > 1:
             raise DataError(f"{cfg.data.source}: slices differ in size; set data.patch_size to train on patches")
         tensors = [torch.from_numpy(a) for _, a in images]
-        return MeasuredCrops(tensors, size, cfg.seed, measure, augment=cfg.data.augment)
+        return MeasuredCrops(tensors, size, cfg.seed, measure, augment=cfg.data.augment,
+                             augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from recon.api import DataConfig, EvalConfig, LossConfig, ModelConfig
+from recon.api import EvalConfig, FileDataConfig, LossConfig, ModelConfig
 from recon.api import ConfigError, ranged
 
 __all__ = ["SG2ModelConfig", "SG2DataConfig", "SG2LossConfig", "SG2EvalConfig", "AdaConfig",
@@ -39,11 +39,13 @@ class SG2ModelConfig(ModelConfig):
 
 
 @dataclass
-class SG2DataConfig(DataConfig):
+class SG2DataConfig(FileDataConfig):
     """Images for unconditional training, resized to ``model.resolution`` squares.
 
     Values are in [0, 1] as every recon data source gives them; the task maps them to the
-    generator's [-1, 1] (``x * 2 - 1``) before D sees them.
+    generator's [-1, 1] (``x * 2 - 1``) before D sees them. Core's file options apply
+    (normalisation, orientation, spacing, manifest role); the ``augment_*`` warps of paired
+    tasks do not: D's inputs are augmented by ADA (``ada.*``) and the reals by ``data.augment``.
     """
 
     source: str = "faces"
@@ -130,6 +132,10 @@ def check_config(cfg: Any) -> None:
         raise ConfigError(f"model.{exc}") from None
     if d.channels not in (1, 3):
         raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
+    for key in ("augment_affine", "augment_elastic", "augment_intensity"):
+        if getattr(d, key):
+            raise ConfigError(f"data.{key}={getattr(d, key)}: stylegan2 augments D's inputs with ADA "
+                              "(ada.enabled, ada.*) and the real images with data.augment (xflip, dihedral)")
     for key in ("l1", "l2", "perceptual", "artifact"):
         if getattr(loss, key) != 0:
             raise ConfigError(f"loss.{key}={getattr(loss, key)}: stylegan2 is unconditional and has no "

@@ -33,12 +33,11 @@ __all__ = ["image_spec", "split_images", "to_square"]
 
 
 def image_spec(cfg: Any) -> ImageSpec:
-    """The loader's spec for ``cfg.data`` (hashable: loads are cached per process)."""
-    d = cfg.data
-    return ImageSpec(source=d.source, axis=d.axis, min_foreground=d.min_foreground,
-                     val_fraction=d.val_fraction, test_fraction=d.test_fraction, gap=d.gap,
-                     seed=cfg.seed, holdout=d.holdout, skip_bad=d.skip_bad, channels=d.channels,
-                     cache_dir=d.cache_dir)
+    """The loader's spec for ``cfg.data`` (core's, every file option; hashable: loads are cached
+    per process)."""
+    from recon.api import image_spec as core_spec
+
+    return core_spec(cfg, channels=cfg.data.channels)
 
 
 def _has_volumes(spec: ImageSpec) -> bool:

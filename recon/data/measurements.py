@@ -150,12 +150,14 @@ class MeasuredCrops(Dataset):
         size, seed, augment: the crop side, the run seed, a random flip/rotation
             (:func:`recon.data.patches.random_flip_rotate`).
         measure: ``(clean, rng) -> sample``, every tensor ``(C_k, H, W)``.
+        augment_fn: an optional augmentation ``(clean, rng) -> clean`` before the measurement
+            (:func:`recon.data.augmentation.build_augmentation`).
     """
 
     def __init__(self, images: list[Tensor], size: int, seed: int, measure: Transform, augment: bool = True,
-                 length: int = 2**31 - 1) -> None:
+                 length: int = 2**31 - 1, augment_fn: Callable | None = None) -> None:
         self.images, self.size, self.seed, self.measure = images, size, seed, measure
-        self.augment, self.length = augment, length
+        self.augment, self.length, self.augment_fn = augment, length, augment_fn
         self.weights = area_weights(images)
 
     def __len__(self) -> int:
@@ -163,7 +165,10 @@ class MeasuredCrops(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         rng = sample_generator(self.seed, index)
-        sample = self.measure(self.images[weighted_choice(self.weights, rng)], rng)
+        clean = self.images[weighted_choice(self.weights, rng)]
+        if self.augment_fn is not None:  # the clean image, before it is measured
+            clean = self.augment_fn(clean.contiguous(), rng)
+        sample = self.measure(clean, rng)
         keys = list(sample)
         stacked = torch.cat([sample[k] for k in keys])  # crop and flip every tensor alike
         if self.size:
