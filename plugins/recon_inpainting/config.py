@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from recon.api import RunConfig
 from recon.api import FileDataConfig, ModelConfig
 from recon.api import ConfigError, ranged
 from recon_inpainting.masks import MaskConfig
@@ -44,7 +45,7 @@ class InpaintDataConfig(FileDataConfig):
     augment: bool = True  # random flips / 90-degree rotations of training patches
 
 
-def check_config(cfg: Any) -> None:
+def check_config(cfg: RunConfig) -> None:
     """``ConfigError`` naming the key for mask/data/model values that cannot work."""
     m, d, model = cfg.mask, cfg.data, cfg.model
     if m.min_size > m.size:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from recon.api import RunConfig
 from recon.api import IMAGE_SUFFIXES, is_image, read_image, write_image
 from recon.api import DataError, UsageError
 from recon_inpainting.fill import apply_mask
@@ -41,7 +42,7 @@ def read_mask(path: Path, h: int, w: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_file(parts: Any, cfg: Any, input_path: Path, output_path: Path,
+def predict_file(parts: Any, cfg: RunConfig, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
     """Inpaint ``input_path`` (PNG/JPEG/TIFF) into ``output_path`` with ``parts.generator``;
     returns the path written."""

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
 from recon.api import DataError
 from recon.api import Inpainting, InpaintingParams
@@ -32,17 +33,17 @@ class InpaintingTask(Task):
     def config_sections(self) -> dict[str, type]:
         return {"model": InpaintModelConfig, "data": InpaintDataConfig, "mask": MaskConfig}
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         check_config(cfg)
 
     # -- data -----------------------------------------------------------------------------
-    def operator(self, cfg: Any) -> Inpainting:
+    def operator(self, cfg: RunConfig) -> Inpainting:
         """The forward operator: holes of the ``mask`` section, the input filled by ``mask.fill``."""
         from recon_inpainting.masks import operator
 
         return operator(cfg.mask)
 
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon.api import MeasurementPatches, RandomPatchDataset
         from recon_inpainting.data import make_sample
 
@@ -61,7 +62,7 @@ class InpaintingTask(Task):
                                   augment_fn=build_augmentation(augment_spec(cfg)), min_std=d.min_patch_std)
 
     # -- what is trained -----------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """A U-Net or context encoder (its output composited into the hole) against a PatchGAN;
         content terms on the hole; biharmonic inpainting and the masked input as baselines;
         ``l1_hole`` (a registered metric that reads the mask) beside core's metrics."""
@@ -82,7 +83,7 @@ class InpaintingTask(Task):
                                 "masked input": lambda b: b["input"]},
                      metrics=("l1_hole",))  # registered by this plugin (recon_inpainting.evaluate)
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_inpainting.predict import predict_file
 
@@ -101,7 +102,7 @@ def composite(generator: nn.Module, batch: dict[str, Tensor], rng: torch.Generat
     return Inpainting.keep_known(raw, inputs, InpaintingParams(mask))
 
 
-def hole_terms(cfg: Any) -> Callable[..., dict[str, Tensor]]:
+def hole_terms(cfg: RunConfig) -> Callable[..., dict[str, Tensor]]:
     """``loss.l1`` / ``loss.l2``: mean error over the hole pixels; ``loss.perceptual``: the perceptual
     distance of the composite. (Known pixels are copied, so a valid-region term would be zero.)"""
 

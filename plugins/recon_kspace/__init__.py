@@ -18,9 +18,12 @@ through ``recon.api``). Conventions: docs/kspace.md.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recon.api import hookimpl
+
+if TYPE_CHECKING:
+    from recon.api import RunConfig
 
 __all__ = ["masks", "calibration", "simulate", "consistency", "networks", "fastmri_io"]
 
@@ -50,7 +53,7 @@ def register_networks(register: Any) -> None:
     ``model.generator=cascade`` / ``varnet`` from the run's config (``model.*``, ``data.coils``)."""
 
     def architecture(name: str) -> Any:
-        def factory(cfg: Any) -> Any:
+        def factory(cfg: RunConfig) -> Any:
             from recon_kspace.task import generator
 
             chosen = cfg.copy()

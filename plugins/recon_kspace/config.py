@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from recon.api import RunConfig
 from recon.api import LossConfig, ModelConfig
 from recon.api import FileDataConfig
 from recon.api import ConfigError, ranged
@@ -78,7 +79,7 @@ class KspaceLossConfig(LossConfig):
     kspace: float = ranged(0.0, ge=0, lt=math.inf)
 
 
-def check_config(cfg: Any) -> None:
+def check_config(cfg: RunConfig) -> None:
     """Raise ``ConfigError`` naming the key for values the task cannot use beyond the ranges
     declared on the fields (which core checks first)."""
     mo = cfg.model

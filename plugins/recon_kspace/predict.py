@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from recon.api import RunConfig
 from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
 from recon.api import DataError, UsageError
@@ -62,7 +63,7 @@ def _file_mask(raw: np.ndarray, width: int, path: Path) -> Tensor:
     return mask
 
 
-def predict_fastmri(parts: Any, cfg: Any, path: Path, output: Path,
+def predict_fastmri(parts: Any, cfg: RunConfig, path: Path, output: Path,
                     device: torch.device) -> Path:
     """Reconstruct every slice of a fastMRI file into ``output`` (NIfTI or fastMRI ``.h5``)."""
     from recon_kspace.fastmri_io import read_fastmri
@@ -101,7 +102,7 @@ def predict_fastmri(parts: Any, cfg: Any, path: Path, output: Path,
     return output
 
 
-def _simulated_items(cfg: Any, images: np.ndarray) -> list[dict[str, Tensor]]:
+def _simulated_items(cfg: RunConfig, images: np.ndarray) -> list[dict[str, Tensor]]:
     """Retrospective undersampling of magnitude slices ``(S, H, W)`` in [0, 1] with the run's
     simulation and the mask of seed ``mask.seed``."""
     sim = dataclasses.replace(Simulation.from_config(cfg), fixed_mask_seed=cfg.mask.seed)
@@ -111,7 +112,7 @@ def _simulated_items(cfg: Any, images: np.ndarray) -> list[dict[str, Tensor]]:
             for i, s in enumerate(images)]
 
 
-def predict_file(parts: Any, cfg: Any, input_path: Path, output_path: Path,
+def predict_file(parts: Any, cfg: RunConfig, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
     """Reconstruct ``input_path`` into ``output_path`` (see the module docstring)."""
     if input_path.suffix.lower() in HDF5_SUFFIXES:

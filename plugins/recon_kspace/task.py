@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import Parts, Task
 from recon_kspace.config import KspaceDataConfig, KspaceLossConfig, KspaceModelConfig, MaskConfig, check_config
 from recon_kspace.data import Simulation
@@ -56,17 +57,17 @@ class KspaceReconstructionTask(Task):
 
         return presets()
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         check_config(cfg)
 
     # -- data -----------------------------------------------------------------------------
-    def operator(self, cfg: Any) -> Any:
+    def operator(self, cfg: RunConfig) -> Any:
         """The forward operator, :class:`recon.physics.MaskedFourier`: this run's masks (the ``mask``
         section) and ``data.coils`` simulated coil maps (fastMRI multi-coil files bring their own
         coil sensitivities; their maps are estimated from the calibration region)."""
         return Simulation.from_config(cfg).operator()
 
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon_kspace.fastmri_data import FastMRIEvalDataset, FastMRITrainDataset, fastmri_files, split_volumes
 
         sim = Simulation.from_config(cfg)
@@ -102,7 +103,7 @@ class KspaceReconstructionTask(Task):
                                   augment_fn=None if augment is None else lambda im, rng: augment(im, rng).clamp(0, 1))
 
     # -- what is trained -----------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """The cascade (or VarNet) against a PatchGAN on magnitudes; image terms plus ``loss.kspace``
         x k-space L1; the zero-filled reconstruction as baseline; HFEN beside core's metrics."""
         return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
@@ -110,14 +111,14 @@ class KspaceReconstructionTask(Task):
                      baselines={self.operator(cfg).baseline_name: zero_filled},
                      metrics=("hfen",))  # registered by this plugin (recon_kspace.evaluate.hfen)
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_kspace.predict import predict_file
 
         return predict_file(parts, cfg, input_path, output_path, device)
 
 
-def generator(cfg: Any) -> nn.Module:
+def generator(cfg: RunConfig) -> nn.Module:
     """``model.generator``: the cascade of U-Nets with data consistency, or MONAI's E2E-VarNet."""
     from recon_kspace.networks import CascadeNet, MonaiVarNet
 
@@ -134,7 +135,7 @@ def generator(cfg: Any) -> nn.Module:
     return CascadeNet(m.cascades, m.chans, m.depth, m.convs, m.dc, m.init_lambda, m.share_weights)
 
 
-def discriminator(cfg: Any) -> nn.Module:
+def discriminator(cfg: RunConfig) -> nn.Module:
     """A PatchGAN on magnitude images."""
     from recon.api import PatchGANDiscriminator
 
@@ -157,7 +158,7 @@ def generate(generator: nn.Module, batch: dict[str, Tensor],
     return mag, {"generator_output": out}
 
 
-def content_terms(cfg: Any) -> Callable[..., dict[str, Tensor]]:
+def content_terms(cfg: RunConfig) -> Callable[..., dict[str, Tensor]]:
     """Image L1/L2/perceptual on magnitudes (core's terms) plus ``loss.kspace`` x k-space L1."""
     from recon.api import content_loss
 

@@ -6,9 +6,12 @@ this module is cheap: the task class is imported when the task is built.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recon.api import hookimpl
+
+if TYPE_CHECKING:
+    from recon.api import RunConfig
 
 
 @hookimpl
@@ -24,7 +27,7 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def residual_unet(cfg: Any) -> Any:
+    def residual_unet(cfg: RunConfig) -> Any:
         from recon_motion.networks import ResidualUNet
 
         m = cfg.model

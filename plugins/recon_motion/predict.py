@@ -10,12 +10,12 @@ gray, the network is trained on magnitude images).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from recon.api import RunConfig
 from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
 from recon.api import DataError, UsageError
@@ -31,7 +31,7 @@ def correct_slices(generator: nn.Module, slices: np.ndarray, device: torch.devic
     return np.concatenate(outputs)
 
 
-def predict_file(cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+def predict_file(cfg: RunConfig, generator: nn.Module, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
     """Correct ``input_path`` into ``output_path`` (NIfTI -> NIfTI with its affine, image -> image)."""
     if is_nifti(input_path):

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
 from recon.api import ConfigError, DataError
 from recon.api import Parts, Task
@@ -25,7 +26,7 @@ from recon_motion.config import MotionConfig, MotionDataConfig, MotionModelConfi
 from recon_motion.simulate import MotionParams
 
 
-def motion_params(cfg: Any) -> MotionParams:
+def motion_params(cfg: RunConfig) -> MotionParams:
     """The ``motion`` config section as the forward operator, :class:`recon.physics.RigidMotion` (validated)."""
     m = cfg.motion
     check_motion(m)
@@ -42,7 +43,7 @@ class MotionCorrectionTask(Task):
     def config_sections(self) -> dict[str, type]:
         return {"model": MotionModelConfig, "data": MotionDataConfig, "motion": MotionConfig}
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         check_motion(cfg.motion)
         if cfg.data.patch_size < 0:
             raise ConfigError(f"data.patch_size must be >= 0 (0 = whole slices), got {cfg.data.patch_size}")
@@ -52,11 +53,11 @@ class MotionCorrectionTask(Task):
             raise ConfigError("model.d_layers and model.d_channels must be >= 1")
 
     # -- data -----------------------------------------------------------------------------
-    def operator(self, cfg: Any) -> MotionParams:
+    def operator(self, cfg: RunConfig) -> MotionParams:
         """The forward operator: rigid motion between k-space rows (the ``motion`` section)."""
         return motion_params(cfg)
 
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon.api import MeasuredCrops, MeasurementSlices
         from recon_motion.data import corrupt
 
@@ -77,7 +78,7 @@ class MotionCorrectionTask(Task):
                              augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- what is trained -----------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """A residual U-Net against a PatchGAN (conditional on the corrupted input with
         ``model.conditional_d``); the corrupted input (the operator's pseudo-inverse) as baseline."""
         from recon.api import PatchGANDiscriminator
@@ -99,7 +100,7 @@ class MotionCorrectionTask(Task):
                      discriminator_input=discriminator_input,
                      baselines={op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])})
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_motion.predict import predict_file
 

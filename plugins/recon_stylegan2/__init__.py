@@ -12,9 +12,12 @@ this package does not import torch: the hooks register lazy factories. See docs/
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recon.api import hookimpl
+
+if TYPE_CHECKING:
+    from recon.api import RunConfig
 
 __all__ = ["register_tasks", "register_networks"]
 
@@ -34,12 +37,12 @@ def register_tasks(register: Any) -> None:
 def register_networks(register: Any) -> None:
     """The task's own networks, built from the run's config (``model.*``, ``data.channels``)."""
 
-    def generator(cfg: Any) -> Any:
+    def generator(cfg: RunConfig) -> Any:
         from recon_stylegan2.task import generator as build
 
         return build(cfg)
 
-    def discriminator(cfg: Any) -> Any:
+    def discriminator(cfg: RunConfig) -> Any:
         from recon_stylegan2.task import discriminator as build
 
         return build(cfg)

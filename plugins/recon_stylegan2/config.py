@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from recon.api import RunConfig
 from recon.api import EvalConfig, FileDataConfig, LossConfig, ModelConfig
 from recon.api import ConfigError, ranged
 
@@ -118,7 +119,7 @@ def _finite(key: str, value: float, low: float, high: float = math.inf, *, low_o
         raise ConfigError(f"{key}={value!r} is out of range (must be {bound})")
 
 
-def check_config(cfg: Any) -> None:
+def check_config(cfg: RunConfig) -> None:
     """``ConfigError`` naming the key for values the stylegan2 task cannot use."""
     from recon_stylegan2.mapping import check_resolution
 

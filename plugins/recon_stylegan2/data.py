@@ -20,19 +20,19 @@ shrinking). Core's :class:`recon.api.ImageSamples` (training item ``i`` a pure f
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from recon.api import RunConfig
 from recon.api import load_source
 from recon.api import ImageSpec, load_options, load_split_images
 
 __all__ = ["image_spec", "split_images", "to_square"]
 
 
-def image_spec(cfg: Any) -> ImageSpec:
+def image_spec(cfg: RunConfig) -> ImageSpec:
     """The loader's spec for ``cfg.data`` (core's, every file option; hashable: loads are cached
     per process)."""
     from recon.api import image_spec as core_spec
@@ -82,6 +82,6 @@ def _split_tensor(spec: ImageSpec, split: str, resolution: int, square: str) -> 
     return stacked
 
 
-def split_images(cfg: Any, split: str) -> Tensor:
+def split_images(cfg: RunConfig, split: str) -> Tensor:
     """All images of ``split`` as one ``(M, C, R, R)`` float32 tensor in [0, 1] (do not modify)."""
     return _split_tensor(image_spec(cfg), split, cfg.model.resolution, cfg.data.square)

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from recon_stylegan2.baseline import GaussianImageModel
 from recon_stylegan2.data import split_images
 from recon_stylegan2.sampling import generate_samples
+from recon.api import RunConfig
 
 __all__ = ["evaluate_generative"]
 
@@ -82,7 +83,7 @@ def _generated(extractor: Any, generator: nn.Module, n: int, seed: int, device: 
     return np.concatenate(pools), (np.concatenate(logits) if logits else None)
 
 
-def _reals(cfg: Any, split: str) -> Tensor:
+def _reals(cfg: RunConfig, split: str) -> Tensor:
     images = split_images(cfg, split)
     return images[:cfg.eval.max_images] if cfg.eval.max_images else images
 
@@ -93,7 +94,7 @@ def _gaussian_fit_size(train: Tensor, max_elements: int = 200_000_000) -> int:
     return max(2, min(train.shape[0], 1000, max_elements // per_image))
 
 
-def _extractor(cfg: Any, device: torch.device) -> tuple[Any, str]:
+def _extractor(cfg: RunConfig, device: torch.device) -> tuple[Any, str]:
     """The Inception feature extractor, or ``(None, why not)``."""
     from recon.api import InceptionFeatureExtractor, inception_status
 
@@ -106,7 +107,7 @@ def _extractor(cfg: Any, device: torch.device) -> tuple[Any, str]:
     return InceptionFeatureExtractor(device, weights, batch_size=max(1, cfg.eval.batch_size)), ""
 
 
-def evaluate_generative(task: Any, cfg: Any, generator: nn.Module, split: str, device: torch.device,
+def evaluate_generative(task: Any, cfg: RunConfig, generator: nn.Module, split: str, device: torch.device,
                         extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
     """The eval.json structure for ``split``: metrics of the model, the baselines, the conventions."""
     ev = cfg.eval

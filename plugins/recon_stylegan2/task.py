@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import UsageError
 from recon.api import Parts, Task
 from recon_stylegan2 import sampling
@@ -52,11 +53,11 @@ class StyleGAN2Task(Task):
 
         return presets()
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         check_config(cfg)
 
     # -- data -------------------------------------------------------------------------------
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon.api import ImageList, ImageSamples
         from recon_stylegan2.data import split_images
 
@@ -66,7 +67,7 @@ class StyleGAN2Task(Task):
         return ImageList(images[:cfg.eval.max_images] if cfg.eval.max_images else images)
 
     # -- what is trained -------------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """StyleGAN2's generator and residual discriminator, the non-saturating loss alone for G
         (no content terms), path length on G and ADA on D's inputs when enabled, FID/KID against
         the split's reals (:func:`recon_stylegan2.evaluate.evaluate_generative`)."""
@@ -89,11 +90,11 @@ class StyleGAN2Task(Task):
         return parts
 
     # -- inference --------------------------------------------------------------------------
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         raise UsageError("stylegan2 is unconditional: use `recon generate --checkpoint CK -n N -o DIR`")
 
-    def sample_file(self, cfg: Any, parts: Parts, n: int, out_dir: Path, device: torch.device,
+    def sample_file(self, cfg: RunConfig, parts: Parts, n: int, out_dir: Path, device: torch.device,
                     seed: int = 0) -> list[Path]:
         """Write ``n`` PNGs ``000000.png ...`` to ``out_dir``: image ``i`` depends only on (seed, i)
         (with ``model.noise_mode=const``), truncation ``model.truncation_psi``."""
@@ -112,7 +113,7 @@ class StyleGAN2Task(Task):
         return paths
 
 
-def generator(cfg: Any) -> nn.Module:
+def generator(cfg: RunConfig) -> nn.Module:
     """StyleGAN2's mapping + synthesis network (config E/F) of the ``model`` section."""
     from recon_stylegan2.networks import Generator
 
@@ -123,7 +124,7 @@ def generator(cfg: Any) -> nn.Module:
                      style_mixing_prob=m.style_mixing_prob, use_noise=m.use_noise)
 
 
-def discriminator(cfg: Any) -> nn.Module:
+def discriminator(cfg: RunConfig) -> nn.Module:
     """StyleGAN2's residual discriminator with minibatch standard deviation."""
     from recon_stylegan2.networks import Discriminator
 
@@ -165,7 +166,7 @@ def no_content_terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Call
     return {}
 
 
-def path_length(cfg: Any) -> nn.Module | None:
+def path_length(cfg: RunConfig) -> nn.Module | None:
     """Path length regularization (``loss.pl_weight``; the trainer multiplies by ``g_reg_interval``)."""
     from recon_stylegan2.regularizers import PathLengthRegularizer
 
@@ -175,7 +176,7 @@ def path_length(cfg: Any) -> nn.Module | None:
     return PathLengthRegularizer(loss.pl_weight, loss.pl_decay, loss.pl_batch_shrink)
 
 
-def ada(cfg: Any) -> nn.Module | None:
+def ada(cfg: RunConfig) -> nn.Module | None:
     """ADA on D's inputs (``ada.*``), in the [-1, 1] range D sees."""
     if not cfg.ada.enabled:
         return None

@@ -6,9 +6,12 @@ this module is cheap: task classes are imported when a task is built.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recon.api import hookimpl
+
+if TYPE_CHECKING:
+    from recon.api import RunConfig
 
 
 @hookimpl
@@ -38,7 +41,7 @@ def register_tasks(register: Any) -> None:
 
 @hookimpl
 def register_networks(register: Any) -> None:
-    def srresnet(cfg: Any) -> Any:
+    def srresnet(cfg: RunConfig) -> Any:
         from recon_superres.task3d import MRISuperRes3DTask
         from recon_superres.tasks import MRISuperResTask, SRGANTask
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from recon.api import RunConfig
 from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
 from recon.api import DataError, UsageError
@@ -42,7 +43,7 @@ def _apply(generator: nn.Module, images: np.ndarray, device: torch.device, batch
     return np.concatenate(outputs)
 
 
-def predict_file(task: Any, cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+def predict_file(task: Any, cfg: RunConfig, generator: nn.Module, input_path: Path, output_path: Path,
                  device: torch.device) -> Path:
     """Super-resolve ``input_path`` into ``output_path`` (NIfTI -> NIfTI, image -> image)."""
     scale = cfg.data.scale

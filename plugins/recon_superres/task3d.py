@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import ConfigError, Parts, upsample
 from recon_superres.degradations import DEGRADATIONS_3D
 from recon_superres.tasks import MRISuperResTask, smoke_preset
@@ -28,7 +29,7 @@ class MRISuperRes3DTask(MRISuperResTask):
     description = "3D MRI super-resolution x2/x4 (Conv3d SRResNet + 3D discriminator) on volume patches"
     spatial_dims = 3
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         d = cfg.data
         if d.scale not in (2, 4, 8):
             raise ConfigError(f"data.scale must be 2, 4 or 8 for volumes, got {d.scale}")
@@ -55,12 +56,12 @@ class MRISuperRes3DTask(MRISuperResTask):
             "paper": {**two_d["paper"], "data": {"patch_size": 64}},
         }
 
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon_superres.volumetric import build_dataset_3d
 
         return build_dataset_3d(self, cfg, split)
 
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """The 3D SRResNet against a 3D discriminator, trilinear upsampling as baseline. Core's
         evaluation scores each whole volume (slices along ``data.axis``); samples show the
         central slices (:func:`recon_superres.volumetric.visualize_3d`)."""
@@ -71,7 +72,7 @@ class MRISuperRes3DTask(MRISuperResTask):
                      baselines={"trilinear": lambda batch: upsample(batch["input"], scale, 3)},
                      visualize=lambda batch, fake: visualize_3d(batch, fake, axis))
 
-    def generator(self, cfg: Any) -> nn.Module:
+    def generator(self, cfg: RunConfig) -> nn.Module:
         """SRResNet with Conv3d layers and voxel-shuffle upsampling."""
         from recon_superres.networks3d import SRResNet3d
 
@@ -79,7 +80,7 @@ class MRISuperRes3DTask(MRISuperResTask):
         return SRResNet3d(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual,
                           m.res_scale)
 
-    def discriminator(self, cfg: Any) -> nn.Module:
+    def discriminator(self, cfg: RunConfig) -> nn.Module:
         """The 3D VGG-style discriminator, or a 3D PatchGAN with ``model.d_arch=patch``."""
         m = cfg.model
         if m.d_arch == "patch":
@@ -88,7 +89,7 @@ class MRISuperRes3DTask(MRISuperResTask):
 
         return VGGStyleDiscriminator3d(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_superres.volumetric import predict_volume
 

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import build_augmentation
 from recon.api import ImageSpec, load_split_images
 from recon.api import augment_spec, image_spec
@@ -38,7 +39,7 @@ class SuperResolutionTask(Task):
     def config_sections(self) -> dict[str, type]:
         return {"model": SRModelConfig, "data": self.data_config_class}
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         d = cfg.data
         if d.scale not in (2, 3, 4, 8):
             raise ConfigError(f"data.scale must be 2, 3, 4 or 8, got {d.scale}")
@@ -49,15 +50,15 @@ class SuperResolutionTask(Task):
     spatial_dims = 2
 
     # -- data -----------------------------------------------------------------------------
-    def image_spec(self, cfg: Any) -> ImageSpec:
+    def image_spec(self, cfg: RunConfig) -> ImageSpec:
         return image_spec(cfg, channels=self.channels, multiple=cfg.data.scale)
 
-    def operator(self, cfg: Any) -> Operator:
+    def operator(self, cfg: RunConfig) -> Operator:
         """The forward operator of ``data.degradation`` (in the task's ``spatial_dims``)."""
         d = cfg.data
         return degradations.make_operator(d.degradation, d.scale, d.blur_sigma, self.spatial_dims)
 
-    def make_pair(self, cfg: Any):  # noqa: ANN201 - returns a closure used by the datasets
+    def make_pair(self, cfg: RunConfig):  # noqa: ANN201 - returns a closure used by the datasets
         """``(hr (C, *spatial), rng) -> {"input": A(hr) (+ noise), "target": hr}``, 2D or 3D."""
         d, op = cfg.data, self.operator(cfg)
 
@@ -68,7 +69,7 @@ class SuperResolutionTask(Task):
             return {"input": lr.contiguous(), "target": hr}
         return pair
 
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":  # whole images (centre-cropped to data.eval_crop), measured with (0, index)
             return MeasurementSlices(images, self.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
@@ -83,18 +84,18 @@ class SuperResolutionTask(Task):
                                   augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- what is trained -----------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """SRResNet against the SRGAN (or PatchGAN) discriminator; bicubic upsampling (and, for
         ``kspace`` data, zero-padded k-space) as baselines."""
         return Parts(generator=self.generator(cfg), discriminator=self.discriminator(cfg),
                      baselines=self.baselines(cfg))
 
-    def generator(self, cfg: Any) -> nn.Module:
+    def generator(self, cfg: RunConfig) -> nn.Module:
         """SRResNet of the ``model`` section."""
         m = cfg.model
         return SRResNet(self.channels, m.channels, m.blocks, cfg.data.scale, m.norm, m.global_residual, m.res_scale)
 
-    def discriminator(self, cfg: Any) -> nn.Module:
+    def discriminator(self, cfg: RunConfig) -> nn.Module:
         """The SRGAN (VGG-style) discriminator, or a PatchGAN with ``model.d_arch=patch``."""
         from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
 
@@ -103,7 +104,7 @@ class SuperResolutionTask(Task):
             return PatchGANDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, self.spatial_dims)
         return VGGStyleDiscriminator(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
 
-    def baselines(self, cfg: Any) -> dict[str, Any]:
+    def baselines(self, cfg: RunConfig) -> dict[str, Any]:
         """Bicubic upsampling first, then, for ``kspace`` data, the operator's own pseudo-inverse
         (zero-padded k-space)."""
         scale = cfg.data.scale
@@ -113,7 +114,7 @@ class SuperResolutionTask(Task):
             out[op.baseline_name] = lambda batch: op.pseudo_inverse(batch["input"])
         return out
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_superres.predict import predict_file
 

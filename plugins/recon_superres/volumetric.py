@@ -16,13 +16,14 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import augment_spec, image_spec
 from recon.api import MeasurementSlices, RandomPatchDataset
 from recon.api import load_split_volumes
 from recon.api import DataError
 
 
-def build_dataset_3d(task: Any, cfg: Any, split: str) -> Dataset:
+def build_dataset_3d(task: Any, cfg: RunConfig, split: str) -> Dataset:
     spec = image_spec(cfg, channels=task.channels, multiple=cfg.data.scale)
     volumes = load_split_volumes(spec, split)
     if split != "train":
@@ -51,7 +52,7 @@ def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tens
 
 
 @torch.no_grad()
-def predict_volume(cfg: Any, generator: nn.Module, input_path: Path, output_path: Path,
+def predict_volume(cfg: RunConfig, generator: nn.Module, input_path: Path, output_path: Path,
                    device: torch.device) -> Path:
     """Super-resolve a whole NIfTI volume in 3D; the affine is scaled along every axis."""
     from recon.api import is_nifti, read_nifti, write_nifti

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import AugmentSpec, build_augmentation
 from recon.api import pair_spec
 from recon.api import PairSpec, load_split_pairs
@@ -28,12 +29,12 @@ from recon.api import ConfigError
 Pairs = tuple[tuple[int, dict[str, np.ndarray]], ...]
 
 
-def roles(cfg: Any) -> tuple[str, str]:
+def roles(cfg: RunConfig) -> tuple[str, str]:
     """``(source role, target role)`` of a config: ``data.source_contrast``, ``data.target``."""
     return cfg.data.source_contrast.strip(), cfg.data.target.strip()
 
 
-def check_roles(cfg: Any, builtin: tuple[str, str] | None) -> None:
+def check_roles(cfg: RunConfig, builtin: tuple[str, str] | None) -> None:
     """Refuse empty or equal roles, and contrasts the built-in source does not have.
 
     Args:
@@ -61,13 +62,13 @@ def check_roles(cfg: Any, builtin: tuple[str, str] | None) -> None:
             raise ConfigError(f"{key}: unknown contrast '{role}' for mni152; valid: {', '.join(CONTRASTS)}")
 
 
-def spec(cfg: Any) -> PairSpec:
+def spec(cfg: RunConfig) -> PairSpec:
     """The :class:`PairSpec` of a config (single-channel slices)."""
     noise = cfg.data.rician_noise if cfg.data.source == "mni152" else 0.0
     return pair_spec(cfg, roles(cfg), channels=1, rician_noise=noise)
 
 
-def load_pairs(cfg: Any, split: str) -> Pairs:
+def load_pairs(cfg: RunConfig, split: str) -> Pairs:
     """``(volume_id, {role: (1, H, W)})`` of ``split`` (cached per process)."""
     return load_split_pairs(spec(cfg), split)
 
@@ -93,7 +94,7 @@ def split_pair(channels: int, intensity: Any = None):  # noqa: ANN201 - a closur
     return transform
 
 
-def train_dataset(cfg: Any, pairs: Pairs) -> Dataset:
+def train_dataset(cfg: RunConfig, pairs: Pairs) -> Dataset:
     """Random aligned patches: ``{"input": (1, P, P), "target": (1, P, P)}``, item ``i`` a pure
     function of ``(cfg.seed, i)``."""
     d = cfg.data

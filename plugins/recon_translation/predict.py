@@ -11,19 +11,19 @@ mapped back. A PNG/JPEG/TIFF is translated as one slice (RGB averaged to gray).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from recon.api import RunConfig
 from recon.api import LoadOptions, prepare
 from recon.api import is_image, is_nifti, read_any, write_image, write_nifti
 from recon.api import Volume, check_finite
 from recon.api import DataError, UsageError
 
 
-def normalize_as_in_training(cfg: Any, volume: Volume) -> Volume:
+def normalize_as_in_training(cfg: RunConfig, volume: Volume) -> Volume:
     """Intensities in [0, 1] as the training data had them, on the file's own grid.
 
     A model trained on a built-in source (``mni152``, scaled by its maximum) gets the input
@@ -53,7 +53,8 @@ def translate_slices(generator: nn.Module, slices: np.ndarray, device: torch.dev
     return np.concatenate(outputs)
 
 
-def predict_file(cfg: Any, generator: nn.Module, input_path: Path, output_path: Path, device: torch.device) -> Path:
+def predict_file(cfg: RunConfig, generator: nn.Module, input_path: Path, output_path: Path,
+                 device: torch.device) -> Path:
     """Translate ``input_path`` into ``output_path`` (volume -> NIfTI with its affine, image -> image)."""
     if not (is_nifti(input_path) or is_image(input_path) or input_path.is_dir()
             or input_path.suffix.lower() in (".npy", ".npz")):

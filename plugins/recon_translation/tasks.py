@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from recon.api import RunConfig
 from recon.api import ConfigError, DataError
 from recon.api import Parts, Task
 from recon_translation import data as pairs
@@ -38,7 +39,7 @@ class TranslationTask(Task):
 
         return presets()
 
-    def validate(self, cfg: Any) -> None:
+    def validate(self, cfg: RunConfig) -> None:
         from recon.api import builtin_name
 
         pairs.check_roles(cfg, builtin_name(cfg.data.source))
@@ -52,7 +53,7 @@ class TranslationTask(Task):
                               "(use auto, percentile or none)")
 
     # -- data -----------------------------------------------------------------------------
-    def build_dataset(self, cfg: Any, split: str) -> Dataset:
+    def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         loaded = pairs.load_pairs(cfg, split)
         if split != "train":  # whole aligned slices: {"input": source, "target": target, "volume"}
             from recon.api import MeasurementSlices
@@ -62,7 +63,7 @@ class TranslationTask(Task):
             return MeasurementSlices(stacks, pairs.split_pair(self.channels))
         return pairs.train_dataset(cfg, loaded)
 
-    def fit_intensity(self, cfg: Any) -> IntensityModels:
+    def fit_intensity(self, cfg: RunConfig) -> IntensityModels:
         """The baselines' statistics fitted on the training split (never on val/test)."""
         if not cfg.data.holdout:
             raise DataError("the baselines are fitted on a training split, and data.holdout=false has none; "
@@ -72,7 +73,7 @@ class TranslationTask(Task):
         return IntensityModels().fit([im[source] for _, im in train], [im[target] for _, im in train])
 
     # -- what is trained -----------------------------------------------------------------
-    def setup(self, cfg: Any, train_data: Dataset | None) -> Parts:
+    def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """The U-Net (with the baselines' intensity statistics in its buffers) against a conditional
         PatchGAN that sees ``(source, image)``; the histogram-matched source and the intensity lookup
         as baselines.
@@ -116,7 +117,7 @@ class TranslationTask(Task):
         parts.visualize = visualize
         return parts
 
-    def predict_file(self, cfg: Any, parts: Parts, input_path: Path, output_path: Path,
+    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
                      device: torch.device) -> Path:
         from recon_translation.predict import predict_file
 
