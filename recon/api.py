@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "recon.hookspecs",
     "Task": "recon.task",
     "Parts": "recon.task",
+    "default_content_loss": "recon.task",
     "split_generated": "recon.task",
     "ConfigError": "recon.errors",
     "DataError": "recon.errors",
@@ -224,4 +225,4 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
                                 validate_mask)
     from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
     from recon.losses.objective import GANObjective, Objective, PhaseLoss
-    from recon.task import Parts, Task, split_generated
+    from recon.task import Parts, Task, default_content_loss, split_generated

@@ -18,7 +18,7 @@ Batches are dicts of tensors. Conditional tasks use ``batch["input"]`` (the degr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # keep `import recon.task` light
     from recon.losses.objective import Objective
     from recon.physics import Operator
 
-__all__ = ["Baseline", "Generated", "Parts", "Task", "build_parts", "split_generated"]
+__all__ = ["Baseline", "Generated", "Parts", "Task", "build_parts", "default_content_loss", "split_generated"]
 
 Batch = dict[str, "Tensor"]
 Baseline = Callable[[Batch], "Tensor"]
@@ -124,8 +124,6 @@ class Parts:
     visualize: Callable[[Batch, "Tensor"], list["Tensor"]] | None = None
     sample_labels: tuple[str, ...] = ("input", "output", "target")
     evaluate: Callable[..., dict[str, Any]] | None = None
-    #: anything else the task's callables share (read by nobody in core)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Task:
@@ -216,7 +214,7 @@ def build_parts(task: Task, cfg: "RunConfig", train_data: "Dataset | None") -> P
 
         raise PluginError(f"task {task.name}: setup() returned a {type(parts).__name__}, not recon.api.Parts")
     if parts.content_loss is None:
-        parts.content_loss = _default_content_loss(cfg)
+        parts.content_loss = default_content_loss(cfg)
     if parts.baselines is None:
         parts.baselines = _pseudo_inverse_baseline(task.operator(cfg))
     if parts.visualize is None:
@@ -224,7 +222,11 @@ def build_parts(task: Task, cfg: "RunConfig", train_data: "Dataset | None") -> P
     return parts
 
 
-def _default_content_loss(cfg: "RunConfig") -> Callable[..., dict[str, "Tensor"]]:
+def default_content_loss(cfg: "RunConfig") -> Callable[..., dict[str, "Tensor"]]:
+    """The default :attr:`Parts.content_loss`: ``(batch, fake, perceptual_fn) -> terms``, the
+    ``loss.l1`` / ``l2`` / ``perceptual`` weighted terms of ``fake`` against ``batch["target"]``
+    (:func:`recon.losses.content_loss`); ``cfg.loss`` is read at each call. A task that adds terms
+    calls it and extends the result."""
     from recon.losses import content_loss
 
     def terms(batch: Batch, fake: "Tensor", perceptual_fn: Callable | None = None) -> dict[str, "Tensor"]:

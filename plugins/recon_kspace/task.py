@@ -160,12 +160,13 @@ def generate(generator: nn.Module, batch: dict[str, Tensor],
 
 def content_terms(cfg: RunConfig) -> Callable[..., dict[str, Tensor]]:
     """Image L1/L2/perceptual on magnitudes (core's terms) plus ``loss.kspace`` x k-space L1."""
-    from recon.api import content_loss
+    from recon.api import default_content_loss
+
+    image_terms = default_content_loss(cfg)
 
     def terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Callable | None = None) -> dict[str, Tensor]:
         loss = cfg.loss
-        out = content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2, perceptual=loss.perceptual,
-                           perceptual_fn=perceptual_fn)
+        out = image_terms(batch, fake, perceptual_fn)
         if loss.kspace > 0:
             if "generator_output" not in batch:
                 raise KeyError("loss.kspace needs the generator's complex output (batch key 'generator_output', "

@@ -83,15 +83,14 @@ class FaultProbeTask(MRISuperResTask):
         return PoisonedBatches(base, cfg.trainer.batch_size, cfg.fault) if split == "train" else base
 
     def setup(self, cfg: Any, train_data: Any) -> Any:
-        from recon.api import content_loss
+        from recon.api import default_content_loss
 
         parts = super().setup(cfg, train_data)
+        image_terms = default_content_loss(cfg)
 
         def poisoned_terms(batch: dict[str, Tensor], fake: Tensor, perceptual_fn: Any = None) -> dict:
             if "poison_grad" in batch:
                 fake = GradPoison.apply(fake, batch["poison_grad"], float(cfg.fault.value))
-            loss = cfg.loss
-            return content_loss(fake, batch["target"], l1=loss.l1, l2=loss.l2, perceptual=loss.perceptual,
-                                perceptual_fn=perceptual_fn)
+            return image_terms(batch, fake, perceptual_fn)
         parts.content_loss = poisoned_terms
         return parts
