@@ -175,6 +175,9 @@ class RunConfig:
         section = self.sections[parts[0]]
         hints = typing.get_type_hints(type(section))
         if parts[1] not in hints or parts[1] not in {f.name for f in fields(section)}:
+            moved = getattr(type(section), "moved_keys", {}).get(parts[1])
+            if moved:  # a key a section had and no longer has says where it went
+                raise ConfigError(f"{key} is no longer a config key: {moved}")
             raise ConfigError(_unknown(key, self.valid_keys()))
         core = CORE_SECTIONS.get(parts[0])
         if core is not None and isinstance(section, core) and parts[1] in {f.name for f in fields(core)}:

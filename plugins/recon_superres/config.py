@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from recon.api import ModelConfig
 from recon.api import FileDataConfig
@@ -13,6 +13,10 @@ from recon.api import FileDataConfig
 class SRModelConfig(ModelConfig):
     """SRResNet generator and SRGAN (VGG-style) discriminator sizes (2D, or 3D for
     ``mri_superres_3d``: Conv3d layers, voxel-shuffle upsampling, Sanchez & Vilaplana 2018)."""
+
+    #: keys this section no longer has -> where they went (the config error says so)
+    moved_keys: ClassVar[dict[str, str]] = {
+        "spatial_dims": "3D super-resolution is its own task: recon run --task mri_superres_3d"}
 
     channels: int = 64
     blocks: int = 16

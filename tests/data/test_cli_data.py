@@ -62,6 +62,14 @@ def test_superres_3d_on_a_nifti_folder(cli, tmp_path: Path) -> None:
     assert result_json["baseline"]["name"] == "trilinear" and result_json["n_volumes"] == 1
 
 
+def test_the_old_3d_switch_points_to_the_3d_task(cli, tmp_path: Path) -> None:
+    result = cli("run", "--task", "mri_superres", *SMOKE, "--out", tmp_path / "r", "--set", "model.spatial_dims=3")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "model.spatial_dims is no longer a config key: 3D super-resolution is its own task: " \
+           "recon run --task mri_superres_3d" in result.err
+    assert not (tmp_path / "r").exists()
+
+
 def _run(cli, tmp_path: Path, data: Path, *extra: str):  # noqa: ANN202
     return cli("run", "--task", "mri_superres", *SMOKE, "--data", data, "--out", tmp_path / "r", *extra)
 
