@@ -79,8 +79,16 @@ def init_process_group(dist: DistInfo, device: torch.device) -> None:
 
 
 def _destroy() -> None:
+    """At exit: wait for every rank, then tear the process group down. Without the barrier a rank
+    that finishes first closes its connections while a peer's gloo threads still read them, and
+    the peer can abort ("terminate called without an active exception")."""
     if is_initialized():
-        _tdist().destroy_process_group()
+        tdist = _tdist()
+        try:
+            tdist.barrier()
+        except Exception:  # noqa: BLE001 - a peer already gone: tear down regardless
+            pass
+        tdist.destroy_process_group()
     set_object_group(None)
 
 
