@@ -128,12 +128,13 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
     dataset = task.build_dataset(cfg, split)
     methods = paired_methods(parts, generator, extra_models)
     size = len(cast(Sized, dataset))  # evaluation datasets are map-style (iterate_batches indexes them)
-    volumetric = size > 0 and dataset[0]["target"].dim() == 4  # 3D items (C, X, Y, Z): scored as volumes
+    first = dataset[0] if size else {}  # one item read up front: its layout and its keys
+    volumetric = bool(first) and first["target"].dim() == 4  # 3D items (C, X, Y, Z): scored as volumes
 
     scale = border_crop(task, cfg)
     scores = {name: MethodScores(task.metric_convention, scale, getattr(cfg.data, "axis", 2)) for name in methods}
     extra = registered_metrics(cfg, task.metric_convention, scale, parts.metrics)
-    inputs = metric_inputs(extra, dataset[0] if size else {}, task.name)
+    inputs = metric_inputs(extra, first, task.name)
     lpips_model, lpips_label = _lpips_model(cfg, device)
     st_lpips = STLPIPSScorer(st_lpips_nets(cfg), scale, device)
     if volumetric:  # ST-LPIPS, LPIPS and patch KID are 2D image networks
