@@ -55,17 +55,30 @@ def test_corrupt_nifti(cli, tmp_path: Path) -> None:
                          "a.nii.gz")
 
 
-def test_image_smaller_than_a_patch(cli, tmp_path: Path) -> None:
+def _pngs(folder: Path, sizes: list[tuple[int, int]]) -> Path:
     from PIL import Image
 
-    data = tmp_path / "pngs"
-    data.mkdir()
+    folder.mkdir()
     rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray((rng.random((24, 24)) * 255).astype(np.uint8)).save(data / f"{i}.png")
-    result = cli("run", "--task", "mri_superres", *SMOKE, "--data", data, "--out", tmp_path / "r",
-                 "--set", "data.min_foreground=0")
-    assert_clean_failure(result, "smaller than one patch")
+    for i, size in enumerate(sizes):
+        Image.fromarray((rng.random(size) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+@pytest.mark.parametrize("task", ["mri_superres", "mri_kspace", "mri_motion", "inpainting"])
+def test_image_smaller_than_a_patch(cli, tmp_path: Path, task: str) -> None:
+    """Every task training on patches refuses images smaller than one, with core's one line."""
+    data = _pngs(tmp_path / "pngs", [(24, 24)] * 6)
+    result = cli("run", "--task", task, *SMOKE, "--data", data, "--out", tmp_path / "r",
+                 "--set", "data.min_foreground=0", "--set", "data.patch_size=64")
+    assert_clean_failure(result, "training image(s) are smaller than one patch (24x24 < 64x")
+
+
+def test_whole_slices_of_different_sizes(cli, tmp_path: Path) -> None:
+    data = _pngs(tmp_path / "pngs", [(32, 32), (40, 32)] * 3)
+    result = cli("run", "--task", "mri_motion", *SMOKE, "--data", data, "--out", tmp_path / "r",
+                 "--set", "data.min_foreground=0", "--set", "data.patch_size=0")
+    assert_clean_failure(result, "training images differ in size (2 shapes")
 
 
 def test_checkpoint_that_is_not_ours(cli, tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from torch.utils.data import Dataset
 
 from recon.api import RunConfig
 from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
-from recon.api import DataError
 from recon.api import Inpainting, InpaintingParams
 from recon.api import Parts, Task
 from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
@@ -49,12 +48,7 @@ class InpaintingTask(Task):
 
         check_config(cfg)
         images = load_split_images(image_spec(cfg, channels=cfg.data.channels), split)
-        size = cfg.data.patch_size
-        small = [a.shape for _, a in images if min(a.shape[-2:]) < size]
-        if small:
-            raise DataError(f"{cfg.data.source}: {len(small)} {split} image(s) are smaller than one patch "
-                            f"({small[0][-2]}x{small[0][-1]} < {size}x{size}); lower data.patch_size")
-        d = cfg.data
+        size, d = cfg.data.patch_size, cfg.data
         if split != "train":
             return MeasurementPatches(images, size, d.eval_patches, make_sample(cfg.mask), d.min_patch_std)
         tensors = [torch.from_numpy(a) for _, a in images]

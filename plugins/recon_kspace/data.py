@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from recon.api import DataError, UsageError
+from recon.api import UsageError
 from recon.api import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
 from recon_kspace.masks import make_mask
 from recon_kspace.simulate import FOURIER, simulate_sample
@@ -124,16 +124,3 @@ def simulated_sample(sim: Simulation, full: bool = False) -> Callable[[Tensor, t
     def sample(image: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
         return sim.item(image.float().contiguous(), _seed(rng), _seed(rng), full=full)
     return sample
-
-
-def check_crops(images: list[Tensor], rows: int, cols: int) -> None:
-    """Refuse training crops of ``rows`` x ``cols`` (0: whole) that some image cannot give, or
-    whole-image extents that differ (the batches would not stack): ``DataError``, one line."""
-    too_small = [tuple(im.shape[-2:]) for im in images if im.shape[-2] < rows or im.shape[-1] < cols]
-    if too_small:
-        raise DataError(f"{len(too_small)} training image(s) are smaller than one crop "
-                        f"({too_small[0][0]}x{too_small[0][1]} < {rows}x{cols}); lower data.patch_size/patch_width")
-    shapes = {(rows or im.shape[-2], cols or im.shape[-1]) for im in images}
-    if len(shapes) > 1:
-        raise DataError(f"training images differ in size ({len(shapes)} shapes, e.g. {sorted(shapes)[:2]}); "
-                        "set data.patch_size and data.patch_width to train on equal crops")

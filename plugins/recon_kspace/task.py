@@ -84,7 +84,7 @@ class KspaceReconstructionTask(Task):
                 return FastMRITrainDataset(volumes, sim, cfg.seed, cfg.trainer.batch_size // cfg.trainer.grad_accum)
             return FastMRIEvalDataset(volumes, sim)
         from recon.api import MeasurementSlices, RandomPatchDataset, image_spec, load_split_images
-        from recon_kspace.data import check_crops, simulated_sample
+        from recon_kspace.data import simulated_sample
 
         images = load_split_images(image_spec(cfg, channels=1), split)
         sim.mask(images[0][1].shape[-2:], 0)
@@ -94,7 +94,6 @@ class KspaceReconstructionTask(Task):
 
         d = cfg.data
         tensors = [torch.from_numpy(a) for _, a in images]
-        check_crops(tensors, d.patch_size, d.patch_width)
         augment = build_augmentation(augment_spec(cfg))
         # rows x columns crops (0: whole), up-down / left-right flips only (the phase-encode
         # direction stays along W), image augmentation clamped to [0, 1], then the simulation

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 
 from recon.api import RunConfig
 from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
-from recon.api import ConfigError, DataError
+from recon.api import ConfigError
 from recon.api import Parts, Task
 from recon_motion.config import MotionConfig, MotionDataConfig, MotionModelConfig, check_motion
 from recon_motion.simulate import MotionParams
@@ -65,16 +65,8 @@ class MotionCorrectionTask(Task):
         images = load_split_images(image_spec(cfg, channels=self.channels), split)
         if split != "train":
             return MeasurementSlices(images, measure)
-        size = cfg.data.patch_size
-        if size:
-            small = [a.shape for _, a in images if min(a.shape[-2:]) < size]
-            if small:
-                raise DataError(f"{cfg.data.source}: {len(small)} training slice(s) are smaller than one patch "
-                                f"({small[0][-2]}x{small[0][-1]} < {size}x{size}); lower data.patch_size")
-        elif len({a.shape for _, a in images}) > 1:
-            raise DataError(f"{cfg.data.source}: slices differ in size; set data.patch_size to train on patches")
         tensors = [torch.from_numpy(a) for _, a in images]
-        return MeasuredCrops(tensors, size, cfg.seed, measure, augment=cfg.data.augment,
+        return MeasuredCrops(tensors, cfg.data.patch_size, cfg.seed, measure, augment=cfg.data.augment,
                              augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- what is trained -----------------------------------------------------------------

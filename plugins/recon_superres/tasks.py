@@ -21,7 +21,7 @@ from recon.api import build_augmentation
 from recon.api import ImageSpec, load_split_images
 from recon.api import augment_spec, image_spec
 from recon.api import MeasurementSlices, RandomPatchDataset
-from recon.api import ConfigError, DataError
+from recon.api import ConfigError
 from recon.api import Operator, upsample
 from recon.api import Parts, Task
 from recon_superres import degradations
@@ -73,14 +73,8 @@ class SuperResolutionTask(Task):
         images = load_split_images(self.image_spec(cfg), split)
         if split != "train":  # whole images (centre-cropped to data.eval_crop), measured with (0, index)
             return MeasurementSlices(images, self.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
-        size = cfg.data.patch_size
-        small = [(i, a.shape) for i, a in images if min(a.shape[-2:]) < size]
-        if small:
-            raise DataError(f"{cfg.data.source}: {len(small)} training image(s) are smaller than one patch "
-                            f"({small[0][1][-2]}x{small[0][1][-1]} < {size}x{size}); "
-                            f"lower data.patch_size")
         tensors = [torch.from_numpy(a) for _, a in images]
-        return RandomPatchDataset(tensors, size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment,
+        return RandomPatchDataset(tensors, cfg.data.patch_size, cfg.seed, self.make_pair(cfg), augment=cfg.data.augment,
                                   augment_fn=build_augmentation(augment_spec(cfg)))
 
     # -- what is trained -----------------------------------------------------------------

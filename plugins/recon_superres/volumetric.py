@@ -20,7 +20,6 @@ from recon.api import RunConfig
 from recon.api import augment_spec, image_spec
 from recon.api import MeasurementSlices, RandomPatchDataset
 from recon.api import load_split_volumes
-from recon.api import DataError
 
 
 def build_dataset_3d(task: Any, cfg: RunConfig, split: str) -> Dataset:
@@ -28,15 +27,11 @@ def build_dataset_3d(task: Any, cfg: RunConfig, split: str) -> Dataset:
     volumes = load_split_volumes(spec, split)
     if split != "train":
         return MeasurementSlices(volumes, task.make_pair(cfg), cfg.data.eval_crop, cfg.data.scale)
-    size = cfg.data.patch_size
-    small = [a.shape[1:] for _, a in volumes if min(a.shape[1:]) < size]
-    if small:
-        raise DataError(f"{cfg.data.source}: a training volume of {'x'.join(map(str, small[0]))} is smaller than "
-                        f"one {size}^3 patch; lower data.patch_size")
     from recon.api import build_augmentation
 
-    return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], size, cfg.seed, task.make_pair(cfg),
-                              augment=cfg.data.augment, augment_fn=build_augmentation(augment_spec(cfg)))
+    return RandomPatchDataset([torch.from_numpy(a) for _, a in volumes], cfg.data.patch_size, cfg.seed,
+                              task.make_pair(cfg), augment=cfg.data.augment,
+                              augment_fn=build_augmentation(augment_spec(cfg)))
 
 
 def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tensor]:

@@ -29,8 +29,8 @@ from torch.utils.data import Dataset
 from recon.data.augmentation import build_augmentation
 from recon.data.images2d import load_split_images
 from recon.data.options import augment_spec, image_spec
-from recon.data.patches import (RandomPatchDataset, Transform, area_weights, center_crop, random_crop,
-                                random_flip_rotate, sample_generator, textured_crop, weighted_choice)
+from recon.data.patches import (RandomPatchDataset, Transform, area_weights, center_crop, check_patches_fit,
+                                random_crop, random_flip_rotate, sample_generator, textured_crop, weighted_choice)
 
 if TYPE_CHECKING:
     from recon.physics import Operator
@@ -125,6 +125,7 @@ class MeasurementPatches(Dataset):
 
     def __init__(self, images: tuple[tuple[int, Any], ...], size: int, per_image: int, pair: Transform,
                  min_std: float = 0.0) -> None:
+        check_patches_fit([array for _, array in images], size, "evaluation image")
         self.images, self.size, self.per_image = images, size, per_image
         self.pair, self.min_std = pair, min_std
 
@@ -156,6 +157,7 @@ class MeasuredCrops(Dataset):
 
     def __init__(self, images: list[Tensor], size: int, seed: int, measure: Transform, augment: bool = True,
                  length: int = 2**31 - 1, augment_fn: Callable | None = None) -> None:
+        check_patches_fit(images, size)
         self.images, self.size, self.seed, self.measure = images, size, seed, measure
         self.augment, self.length, self.augment_fn = augment, length, augment_fn
         self.weights = area_weights(images)

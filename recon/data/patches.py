@@ -11,11 +11,13 @@ finite evaluation datasets work with one as they are.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
+
+from recon.errors import DataError
 
 Transform = Callable[[Tensor, torch.Generator], dict[str, Tensor]]
 Augment = Callable[[Tensor, torch.Generator], Tensor]
@@ -36,6 +38,24 @@ def random_crop_nd(image: Tensor, size: int | Sequence[int], rng: torch.Generato
         start = int(torch.randint(0, extent - kept + 1, (1,), generator=rng))
         slices.append(slice(start, start + kept))
     return image[tuple(slices)]
+
+
+def check_patches_fit(images: Sequence[Any], size: int | Sequence[int], what: str = "training image",
+                      spatial_dims: int = 2) -> None:
+    """Refuse, with one ``DataError`` line, images (``(C, *spatial)`` tensors or arrays) smaller
+    than one ``size`` patch along a spatial dim, and, where a dim of ``size`` is 0 (the whole
+    extent), images whose extents along it differ (their patches would not stack in a batch)."""
+    sizes = [size] * spatial_dims if isinstance(size, int) else list(size)
+    extents = [tuple(int(e) for e in image.shape[-spatial_dims:]) for image in images]
+    small = [e for e in extents if any(want and have < want for have, want in zip(e, sizes, strict=True))]
+    if small:
+        wanted = "x".join(str(want or "whole") for want in sizes)
+        raise DataError(f"{len(small)} {what}(s) are smaller than one patch ({'x'.join(map(str, small[0]))} < "
+                        f"{wanted}); lower data.patch_size")
+    shapes = sorted({tuple(have if not want else want for have, want in zip(e, sizes, strict=True)) for e in extents})
+    if len(shapes) > 1:
+        raise DataError(f"{what}s differ in size ({len(shapes)} shapes, e.g. {shapes[0]} and {shapes[1]}); set "
+                        "data.patch_size to train on patches of one size")
 
 
 #: crops tried per item before a flat patch is accepted (``min_std``)
@@ -120,7 +140,7 @@ class RandomPatchDataset(Dataset):
 
     Args:
         images: list of ``(C, H, W)`` (or ``(C, D, H, W)``) tensors, each at least ``patch_size``
-            along every spatial dim.
+            along every spatial dim (else ``DataError``, :func:`check_patches_fit`).
         patch_size: side of the square (cubic) crop, or one size per spatial dim (0: the whole
             extent; the images must then share it for batches to stack).
         seed: the run seed.
@@ -146,6 +166,7 @@ class RandomPatchDataset(Dataset):
         self.augment_fn = augment_fn
         self.min_std = min_std
         self.spatial_dims = images[0].dim() - 1
+        check_patches_fit(images, patch_size, spatial_dims=self.spatial_dims)
         self.weights = area_weights(images)
 
     def __len__(self) -> int:
