@@ -15,7 +15,7 @@ Groups (see the API reference in ``docs/``):
 * physics: forward operators and the centred FFT (:mod:`recon.physics`);
 * data: readers and writers, volumes, 2D image and 3D volume splits, random-patch datasets;
 * networks, losses and metrics: shared building blocks with pinned conventions;
-* evaluation: the paired evaluation loop and its batch iterator.
+* evaluation: the paired and the generative evaluation loops, the batch iterator.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "recon.hookspecs",
     "Task": "recon.task",
     "Parts": "recon.task",
+    "ReferenceSamples": "recon.task",
+    "SampleBaseline": "recon.task",
+    "Sampler": "recon.task",
     "default_content_loss": "recon.task",
     "split_generated": "recon.task",
     "ConfigError": "recon.errors",
@@ -86,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "ModelConfig": "recon.config",
     "LossConfig": "recon.config",
     "EvalConfig": "recon.config",
+    "GenerativeEvalConfig": "recon.config",
     "FileDataConfig": "recon.data.options",
     "ranged": "recon.config_ranges",
     "check_ranges": "recon.config_ranges",
@@ -164,6 +168,7 @@ _EXPORTS: dict[str, str] = {
     "inception_score": "recon.metrics",
     # evaluation
     "evaluate_paired": "recon.evaluation",
+    "evaluate_generative": "recon.generative_eval",
     "iterate_batches": "recon.evaluation",
     "paired_methods": "recon.evaluation",
 }
@@ -186,7 +191,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
-    from recon.config import DataConfig, EvalConfig, LossConfig, ModelConfig, RunConfig
+    from recon.config import DataConfig, EvalConfig, GenerativeEvalConfig, LossConfig, ModelConfig, RunConfig
     from recon.config_ranges import check_ranges, ranged
     from recon.augment import AdaptiveAugment
     from recon.data.augmentation import AugmentSpec, build_augmentation
@@ -209,6 +214,7 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.volumes3d import load_split_volumes
     from recon.errors import CheckpointError, ConfigError, DataError, UsageError
     from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
+    from recon.generative_eval import evaluate_generative
     from recon.hookspecs import hookimpl
     from recon.losses import AdversarialLoss, content_loss
     from recon.metrics import (CONVENTIONS, FeatureStats, FeatureStatsCache, InceptionFeatureExtractor,
@@ -225,4 +231,5 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
                                 validate_mask)
     from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
     from recon.losses.objective import GANObjective, Objective, PhaseLoss
-    from recon.task import Parts, Task, default_content_loss, split_generated
+    from recon.task import (Parts, ReferenceSamples, SampleBaseline, Sampler, Task, default_content_loss,
+                            split_generated)

@@ -121,6 +121,23 @@ class EvalConfig:
     metrics: list[str] = field(default_factory=list)  # registered metrics added to the paired evaluation
 
 
+@dataclass
+class GenerativeEvalConfig(EvalConfig):
+    """Evaluation of an unconditional task: FID / KID / IS of generated samples against the
+    split's real images (:mod:`recon.generative_eval`); the paired-only metrics are off."""
+
+    lpips: bool = False  # no paired images
+    st_lpips: bool = False
+    patch_kid: bool = False
+    fid: bool = True  # false: skip the Inception metrics (noted in eval.json's conventions)
+    n_samples: int = ranged(1000, ge=2)  # generated samples scored on the test split (`recon eval`, end of run)
+    val_samples: int = ranged(200, ge=2)  # generated samples scored on the validation split
+    kid_subsets: int = ranged(100, ge=1)
+    kid_subset_size: int = ranged(1000, ge=2)  # capped by the number of real and generated samples
+    inception_weights: str = ""  # "" = auto; pt_inception | fid_helper | a file path
+    baselines: bool = True  # score the task's sample baselines (Parts.sample_baselines)
+
+
 CORE_SECTIONS: dict[str, type] = {
     "trainer": TrainerConfig,
     "data": DataConfig,

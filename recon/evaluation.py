@@ -109,10 +109,13 @@ def border_crop(task: "Task", cfg: "RunConfig") -> int:
 
 def evaluate_task(task: "Task", parts: "Parts", cfg: "RunConfig", generator: nn.Module, split: str,
                   device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-    """Score ``generator`` (and ``extra_models``) on ``split`` the way ``task`` is scored:
-    its parts' own ``evaluate`` when they declare one, else :func:`evaluate_paired`."""
-    if parts.evaluate is not None:
-        return parts.evaluate(cfg, generator, split, device, extra_models)
+    """Score ``generator`` (and ``extra_models``) on ``split`` the way ``task`` is scored: by
+    FID/KID of samples when its parts declare a ``sampler``
+    (:func:`recon.generative_eval.evaluate_generative`), else :func:`evaluate_paired`."""
+    if parts.sampler is not None:
+        from recon.generative_eval import evaluate_generative
+
+        return evaluate_generative(task, parts, cfg, generator, split, device, extra_models)
     return evaluate_paired(task, parts, cfg, generator, split, device, extra_models)
 
 
@@ -194,20 +197,6 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
         "baselines": baseline_list,
         "conventions": conventions,
     })
-
-
-def check_metrics_reported(cfg: "RunConfig", result: dict[str, Any]) -> None:
-    """Refuse (UsageError) an evaluation result that lacks a metric ``eval.metrics`` asked for:
-    the task scored itself without :func:`evaluate_paired` (e.g. 3D super-resolution), and the
-    request would otherwise be ignored silently."""
-    reported = result.get("metrics", {})
-    missing = [name for name in getattr(cfg.eval, "metrics", None) or [] if name not in reported]
-    if missing:
-        from recon.errors import UsageError
-
-        raise UsageError(f"eval.metrics={missing}: task {cfg.task} is not scored by recon's paired evaluation "
-                         f"with this configuration (its own evaluation reports {', '.join(reported) or 'nothing'}); "
-                         "remove eval.metrics")
 
 
 def metric_inputs(metrics: dict[str, RegisteredMetric], item: dict[str, Any], task: str) -> list[str]:

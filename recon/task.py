@@ -31,10 +31,15 @@ if TYPE_CHECKING:  # keep `import recon.task` light
     from recon.losses.objective import Objective
     from recon.physics import Operator
 
-__all__ = ["Baseline", "Generated", "Parts", "Task", "build_parts", "default_content_loss", "split_generated"]
+__all__ = ["Baseline", "Generated", "Parts", "ReferenceSamples", "SampleBaseline", "Sampler", "Task", "build_parts",
+           "default_content_loss", "split_generated"]
 
 Batch = dict[str, "Tensor"]
 Baseline = Callable[[Batch], "Tensor"]
+#: ``(generator, indices, seed, device) -> (len(indices), C, H, W)`` samples in [0, 1] on the CPU
+Sampler = Callable[["nn.Module", range, int, "torch.device"], "Tensor"]
+#: ``(cfg, split, n, seed) -> ReferenceSamples`` or why the row is not computed for ``split``
+SampleBaseline = Callable[["RunConfig", str, int, int], Union["ReferenceSamples", str]]
 #: what :attr:`Parts.generate` returns: the images, or the images and auxiliary outputs
 Generated = Union["Tensor", tuple["Tensor", dict[str, "Tensor"]]]
 
@@ -104,9 +109,14 @@ class Parts:
             [0, 1], left to right; ``None``: input | output | target.
         sample_labels: captions of the :attr:`visualize` panels (``"output"`` marks the
             model's panel, ``"target"`` the one the zoom window is chosen on; empty: none).
-        evaluate: ``(cfg, generator, split, device, extra_models) -> eval.json dict`` for a
-            task not scored by core's paired evaluation; ``None``:
-            :func:`recon.evaluation.evaluate_paired`.
+        sampler: for unconditional tasks, ``(generator, indices, seed, device) -> (len(indices),
+            C, H, W)`` CPU images in [0, 1]: the samples of one evaluation batch, each a function
+            of (seed, index) and the batch's first index only. Its presence makes core score the
+            task by FID/KID of samples (:func:`recon.generative_eval.evaluate_generative`)
+            instead of the paired evaluation.
+        sample_baselines: for unconditional tasks, classical references scored as if generated,
+            ``name -> fn(cfg, split, n, seed) -> ReferenceSamples | str`` (a string says why the
+            row is not computed for this split); the first is *the* baseline.
     """
 
     generator: "nn.Module"
@@ -123,7 +133,22 @@ class Parts:
     postprocess: Callable[["Tensor"], "Tensor"] = clamp_unit
     visualize: Callable[[Batch, "Tensor"], list["Tensor"]] | None = None
     sample_labels: tuple[str, ...] = ("input", "output", "target")
-    evaluate: Callable[..., dict[str, Any]] | None = None
+    sampler: "Sampler | None" = None
+    sample_baselines: "dict[str, SampleBaseline] | None" = None
+
+
+@dataclass(frozen=True)
+class ReferenceSamples:
+    """Images a sample baseline offers to be scored as if a generator had made them.
+
+    Attributes:
+        draw: ``() -> (m, C, H, W)`` images in [0, 1], ``m`` at most the ``n`` asked for;
+            called only when the row is scored (not without Inception weights, and on rank 0).
+        note: how they are made, for eval.json's conventions.
+    """
+
+    draw: Callable[[], "Tensor"]
+    note: str
 
 
 class Task:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-from types import SimpleNamespace
 
 import pytest
 
@@ -205,69 +203,6 @@ def test_3d_superres_is_scored_by_the_core_loop(plugin_env: dict[str, str], tmp_
     for metrics in (report["metrics"], report["baseline"]["metrics"]):
         assert set(metrics) == {"psnr", "ssim", "nmse", "mean_abs_error"}
     assert report["conventions"]["st_lpips"] == "not computed for 3D volumes"
-
-
-class _SelfScoring:
-    """A task whose own evaluation (``Parts.evaluate``) reports PSNR only."""
-
-    @staticmethod
-    def task() -> Any:
-        from recon_superres.tasks import MRISuperResTask
-
-        class SelfScoring(MRISuperResTask):
-            name = "self_scoring"
-
-            def setup(self, cfg, train_data):  # noqa: ANN001, ANN202
-                parts = super().setup(cfg, train_data)
-                parts.evaluate = lambda *args, **kwargs: {"metrics": {"psnr": 30.0}}
-                return parts
-        return SelfScoring()
-
-
-def test_a_self_scoring_task_refuses_eval_metrics_before_training(monkeypatch: pytest.MonkeyPatch, cli,
-                                                                   tmp_path: Path) -> None:
-    """A task scoring itself outside the paired evaluation would drop eval.metrics silently: a
-    one-image validation before training finds the metric missing and refuses the run."""
-    import types
-
-    import recon.plugins as plugins
-    from recon.api import hookimpl
-
-    module = types.ModuleType("self_scoring_plugin")
-
-    @hookimpl
-    def register_tasks(register):  # noqa: ANN001, ANN202
-        register("self_scoring", _SelfScoring.task, description="scores itself")
-
-    @hookimpl
-    def register_metrics(register):  # noqa: ANN001, ANN202
-        register("mean_abs_error", lambda convention, scale=0: (lambda t, p: 0.0), description="test")
-
-    module.register_tasks, module.register_metrics = register_tasks, register_metrics
-    system = plugins.PluginSystem()
-    system.load_entry_points()
-    system.add_plugin(module, "self_scoring_plugin")
-    monkeypatch.setattr(plugins, "_SYSTEM", system)
-    result = cli("run", "--task", "self_scoring", *SMOKE, "--out", tmp_path / "run",
-                 "--set", "eval.metrics=[mean_abs_error]")
-    _one_line_error(result, "eval.metrics=['mean_abs_error']: task self_scoring is not scored by recon's paired "
-                            "evaluation", "remove eval.metrics")
-    assert not (tmp_path / "run" / "checkpoints").exists()
-
-
-def test_task_evaluation_without_the_requested_metric_is_refused() -> None:
-    """A task scoring itself outside the paired evaluation would drop eval.metrics silently:
-    core refuses its result instead (after the one-image check before training, and in
-    ``recon eval``)."""
-    from recon.errors import UsageError
-    from recon.evaluation import check_metrics_reported
-
-    cfg = SimpleNamespace(task="own", eval=SimpleNamespace(metrics=["psnr"]))
-    check_metrics_reported(cfg, {"metrics": {"psnr": 30.0}})
-    cfg.eval.metrics = ["psnr", "mean_abs_error"]
-    with pytest.raises(UsageError, match=r"eval.metrics=\['mean_abs_error'\]: task own is not scored by recon's "
-                                         r"paired evaluation .*reports psnr\); remove eval.metrics"):
-        check_metrics_reported(cfg, {"metrics": {"psnr": 30.0}})
 
 
 def test_builtin_networks_build_what_the_task_builds() -> None:

@@ -16,7 +16,9 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["GaussianImageModel"]
+from recon.api import ReferenceSamples, RunConfig
+
+__all__ = ["GaussianImageModel", "gaussian_samples", "training_images"]
 
 
 class GaussianImageModel:
@@ -49,3 +51,38 @@ class GaussianImageModel:
         eps = torch.randn(n, self.scales.shape[0], generator=generator, dtype=torch.float64)
         flat = self.mean + (eps * self.scales) @ self.components
         return flat.reshape(n, *self.shape).clamp(0, 1).float()
+
+
+def gaussian_fit_size(train: Tensor, max_elements: int = 200_000_000) -> int:
+    """How many training images the Gaussian is fitted to: all, up to 1000 and ``max_elements`` values."""
+    per_image = int(math.prod(train.shape[1:]))
+    return max(2, min(train.shape[0], 1000, max_elements // per_image))
+
+
+def gaussian_samples(cfg: RunConfig, split: str, n: int, seed: int) -> ReferenceSamples | str:
+    """The classical baseline row: ``n`` samples (seed ``seed``) of the Gaussian fitted to the
+    training images."""
+    from recon_stylegan2.data import split_images
+
+    train = split_images(cfg, "train")
+    if train.shape[0] < 2:
+        return "not computed: the Gaussian needs at least 2 training images"
+    fit = train[:gaussian_fit_size(train)]
+    return ReferenceSamples(lambda: GaussianImageModel(fit).sample(n, torch.Generator().manual_seed(seed)),
+                            f"{GaussianImageModel.name}, fitted to {fit.shape[0]} training images")
+
+
+def training_images(cfg: RunConfig, split: str, n: int, seed: int) -> ReferenceSamples | str:
+    """Up to ``n`` real training images scored as if generated: the score of a model that
+    memorised the training set, i.e. the floor FID/KID reach with this few real images."""
+    from recon_stylegan2.data import split_images
+
+    if not cfg.data.holdout:
+        return "not computed: the training images are the evaluation images (data.holdout=false)"
+    if split == "train":
+        return "not computed: the training split is the evaluated split"
+    train = split_images(cfg, "train")
+    if train.shape[0] < 2:
+        return "not computed: fewer than 2 training images"
+    reference = train[:n]
+    return ReferenceSamples(lambda: reference, f"{reference.shape[0]} real training images scored as samples")

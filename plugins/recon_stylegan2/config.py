@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from recon.api import RunConfig
-from recon.api import EvalConfig, FileDataConfig, LossConfig, ModelConfig
+from recon.api import FileDataConfig, GenerativeEvalConfig, LossConfig, ModelConfig
 from recon.api import ConfigError, ranged
 
 __all__ = ["SG2ModelConfig", "SG2DataConfig", "SG2LossConfig", "SG2EvalConfig", "AdaConfig",
@@ -78,17 +78,9 @@ class SG2LossConfig(LossConfig):
 
 
 @dataclass
-class SG2EvalConfig(EvalConfig):
-    """FID / KID / IS between generated samples and the split's real images."""
-
-    lpips: bool = False  # unused: no paired images in an unconditional task
-    fid: bool = True  # false: skip the Inception metrics (noted in eval.json's conventions)
-    n_samples: int = ranged(1000, ge=2)  # generated samples scored on the test split (`recon eval`, end of run)
-    val_samples: int = ranged(200, ge=2)  # generated samples scored on the validation split
-    kid_subsets: int = ranged(100, ge=1)
-    kid_subset_size: int = ranged(1000, ge=2)  # capped by the number of real and generated samples
-    inception_weights: str = ""  # "" = auto; pt_inception | fid_helper | a file path
-    baselines: bool = True  # score the Gaussian baseline and the training-images reference
+class SG2EvalConfig(GenerativeEvalConfig):
+    """FID / KID / IS between generated samples and the split's real images (core's
+    generative evaluation; ``eval.baselines``: the Gaussian and training-images rows)."""
 
 
 @dataclass

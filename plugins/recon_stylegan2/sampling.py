@@ -25,7 +25,7 @@ from torch import Tensor, nn
 if TYPE_CHECKING:
     from recon_stylegan2.networks import Generator
 
-__all__ = ["unwrap", "latents", "to_unit", "generate_samples", "write_pngs", "sample_panels"]
+__all__ = ["unwrap", "latents", "to_unit", "sample_batch", "generate_samples", "write_pngs", "sample_panels"]
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -59,26 +59,33 @@ def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
         yield
 
 
+def sample_batch(generator: nn.Module, indices: range, seed: int, device: torch.device,
+                 truncation_psi: float = 1.0, truncation_cutoff: int = 0, noise_mode: str = "random") -> Tensor:
+    """Samples ``indices`` of ``seed`` (eval mode): ``(len(indices), C, R, R)`` CPU tensor in [0, 1].
+
+    Latent ``i`` depends on (seed, i) only; the noise inputs come from the global RNG seeded
+    with (seed, first index) inside a fork, so the caller's RNG is never touched.
+    """
+    G = cast("Generator", unwrap(generator))
+    z = latents(G.z_dim, seed, indices.start, len(indices)).to(device)
+    was_training = G.training
+    G.eval()
+    try:
+        with torch.no_grad(), seeded_global_rng((seed * 7_919 + indices.start) % (2**63 - 1), device):
+            images = G(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff or None,
+                       noise_mode=noise_mode)
+    finally:
+        G.train(was_training)
+    return to_unit(images).cpu()
+
+
 def generate_samples(generator: nn.Module, n: int, seed: int, device: torch.device, batch_size: int = 32,
                      truncation_psi: float = 1.0, truncation_cutoff: int = 0,
                      noise_mode: str = "random") -> Iterator[Tensor]:
-    """Yield ``n`` samples of ``generator`` (eval mode) in batches: ``(b, C, R, R)`` CPU tensors in [0, 1].
-
-    Batch ``k`` draws its noise inputs from the global RNG seeded with ``(seed, k)`` inside a
-    fork, so the caller's RNG is never touched, also between batches.
-    """
-    G = cast("Generator", unwrap(generator))
+    """Yield ``n`` samples of ``generator`` in batches of ``batch_size`` (:func:`sample_batch`)."""
     for start in range(0, n, batch_size):
-        z = latents(G.z_dim, seed, start, min(batch_size, n - start)).to(device)
-        was_training = G.training
-        G.eval()
-        try:
-            with torch.no_grad(), seeded_global_rng((seed * 7_919 + start) % (2**63 - 1), device):
-                images = G(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff or None,
-                           noise_mode=noise_mode)
-        finally:
-            G.train(was_training)
-        yield to_unit(images).cpu()
+        yield sample_batch(generator, range(start, min(start + batch_size, n)), seed, device,
+                           truncation_psi, truncation_cutoff, noise_mode)
 
 
 def write_pngs(images: Tensor, out_dir: Path, start: int = 0) -> list[Path]:

@@ -69,25 +69,21 @@ class StyleGAN2Task(Task):
     # -- what is trained -------------------------------------------------------------------
     def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """StyleGAN2's generator and residual discriminator, the non-saturating loss alone for G
-        (no content terms), path length on G and ADA on D's inputs when enabled, FID/KID against
-        the split's reals (:func:`recon_stylegan2.evaluate.evaluate_generative`)."""
-        from recon_stylegan2.evaluate import evaluate_generative
-
-        parts = Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
-                      real_images=to_generator_range, content_loss=no_content_terms,
-                      generator_regularizer=path_length(cfg), augment=ada(cfg), baselines={},
-                      postprocess=sampling.to_unit, sample_labels=())
-
-        def evaluate(c: Any, model: nn.Module, split: str, device: torch.device,
-                     extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
-            """FID/KID (and IS with weights that have a classifier head) against the split's reals."""
-            return evaluate_generative(self, c, model, split, device, extra_models)
+        (no content terms), path length on G and ADA on D's inputs when enabled; scored by
+        FID/KID of its samples against the split's reals, beside a Gaussian fitted to the
+        training images and the training images themselves (:mod:`recon_stylegan2.baseline`)."""
+        from recon_stylegan2.baseline import gaussian_samples, training_images
 
         def visualize(batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
             """Grid columns: generated samples (top row) above real images of the split (bottom row)."""
             return sampling.sample_panels(sampling.to_unit(fake), batch["target"])
-        parts.evaluate, parts.visualize = evaluate, visualize
-        return parts
+
+        return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
+                     real_images=to_generator_range, content_loss=no_content_terms,
+                     generator_regularizer=path_length(cfg), augment=ada(cfg), baselines={},
+                     postprocess=sampling.to_unit, visualize=visualize, sample_labels=(),
+                     sampler=sampling.sample_batch,
+                     sample_baselines={"gaussian": gaussian_samples, "training images": training_images})
 
     # -- inference --------------------------------------------------------------------------
     def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
@@ -139,20 +135,14 @@ def generate(generator: nn.Module, batch: dict[str, Tensor], rng: torch.Generato
     """``G(z)`` for ``z ~ N(0, I)`` of the batch's size, drawn from ``rng`` (the step RNG).
 
     Returns ``(N, C, R, R)`` in G's [-1, 1] range (not clamped). Training always uses
-    ``truncation_psi=1``.
-
-    With ``rng`` given, torch's global RNG is also reseeded from it: the noise inputs,
-    style mixing, ADA's draws and the path-length latents all use the global RNG, and
-    reseeding makes every draw of a step a function of (seed, step, rank) only, as the
-    trainer's contract asks, whatever else touched the global RNG before (a resumed
-    run's new DataLoader iterator draws from it, for one).
+    ``truncation_psi=1``. The noise inputs, style mixing, ADA's draws and the path-length
+    latents use torch's global RNG, which the trainer seeds from (seed, step, rank) at the
+    start of every step.
     """
     ref = batch["target"]
     z_dim = cast("Generator", sampling.unwrap(generator)).z_dim
     device = rng.device if rng is not None else ref.device
     z = torch.randn(ref.shape[0], z_dim, generator=rng, device=device).to(ref.device)
-    if rng is not None:
-        torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=rng, device=device)))
     return generator(z, truncation_psi=truncation_psi)
 
 

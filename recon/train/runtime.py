@@ -82,6 +82,17 @@ def step_generator(seed: int, step: int, rank: int, device: torch.device) -> tor
     return gen
 
 
+def seed_step(seed: int, step: int, rank: int) -> None:
+    """Seed torch's global RNG (every device) for one training step from (seed, step, rank).
+
+    The step's own draws come from :func:`step_generator`; what a task draws from the global
+    RNG inside a step (noise inputs, dropout, style mixing, augmentation of D's inputs) is then
+    also a function of (seed, step, rank) only, whatever touched the global RNG before: a
+    fresh, a resumed and a rewound run draw the same numbers.
+    """
+    torch.manual_seed((seed * 1_000_033 + step * 104_723 + rank * 7_919 + 11) % (2**63 - 1))
+
+
 def capture_rng() -> dict:
     """Every global RNG state, as types ``torch.load(weights_only=True)`` accepts."""
     np_state = np.random.get_state()

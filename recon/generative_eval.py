@@ -1,0 +1,200 @@
+"""Evaluation of an unconditional task: FID / KID / IS of generated samples against real images.
+
+A task that declares a :attr:`~recon.task.Parts.sampler` is scored here instead of by the
+paired evaluation. Every method is scored with ``n`` samples (``eval.n_samples`` on the test
+split, ``eval.val_samples`` otherwise) against the same real images, the items of
+``task.build_dataset(cfg, split)``, with :mod:`recon.metrics` (InceptionV3 pool3 features).
+Rows, in order: the model (the EMA generator during training, the checkpoint's weights in
+``recon eval``), the task's :attr:`~recon.task.Parts.sample_baselines` (classical references
+such as a Gaussian fitted to the training images), then compared checkpoints.
+
+Under ``torchrun`` each process generates a contiguous share of the sample batches (batch
+boundaries as in one process, so the samples are the same) and rank 0 scores them all.
+Features of fixed image sets (the reals, a baseline's seeded samples) are cached by content
+hash (:class:`recon.metrics.FeatureStatsCache` under the recon cache directory, plus an
+in-process memo), so validation during training only pays for the new samples. Without
+Inception weights (or with ``eval.fid=false``) nothing is computed and ``conventions["fid"]``
+says why; random weights are never used.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from recon.shards import broadcast_from_main, gather_to_main, shard_range
+
+if TYPE_CHECKING:
+    from recon.config import RunConfig
+    from recon.task import Parts, ReferenceSamples, Sampler, Task
+
+__all__ = ["evaluate_generative", "sample_batches"]
+
+Features = tuple[np.ndarray, "np.ndarray | None"]  # (N, 2048) pool3 features, (N, 1008) logits or None
+_MEMO: OrderedDict[tuple[str, str], Features] = OrderedDict()
+
+
+def sample_batches(n: int, batch_size: int) -> list[range]:
+    """The sample indices of each evaluation batch: ``range(0, b), range(b, 2b), ...`` up to ``n``."""
+    return [range(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+
+
+def _fixed_features(extractor: Any, images: Tensor) -> Features:
+    """Pool3 features (and logits) of a fixed image set, through the memo and the disk cache."""
+    from recon.data.cache import cache_root
+    from recon.metrics import FeatureStats, FeatureStatsCache, hash_data
+
+    key = (hash_data(images), extractor.weights_id)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    cache = FeatureStatsCache(cache_root() / "fid")
+    stats = cache.load(*key) if not extractor.has_logits else None  # logits are not cached on disk
+    if stats is not None:
+        value: Features = (stats.features, None)
+    else:
+        value = extractor(images)
+        try:
+            cache.save(*key, FeatureStats.from_features(value[0]))
+        except OSError:  # an unwritable cache only costs time
+            pass
+    _MEMO[key] = value
+    while len(_MEMO) > 16:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def _generated_features(extractor: Any, sampler: "Sampler", generator: nn.Module, n: int, seed: int,
+                        device: torch.device, batch_size: int) -> Features | None:
+    """Features of ``n`` samples of ``generator``, gathered from every process's batches onto
+    rank 0 in batch order (``None`` on other ranks)."""
+    batches = sample_batches(n, batch_size)
+    pools, logits = [], []
+    for indices in (batches[i] for i in shard_range(len(batches))):
+        pool3, logit = extractor(sampler(generator, indices, seed, device))
+        pools.append(pool3)
+        if logit is not None:
+            logits.append(logit)
+    shards = gather_to_main((pools, logits))
+    if shards is None:
+        return None
+    pools = [p for shard_pools, _ in shards for p in shard_pools]
+    logits = [p for _, shard_logits in shards for p in shard_logits]
+    return np.concatenate(pools), (np.concatenate(logits) if logits else None)
+
+
+def _scores(real: np.ndarray, fake: np.ndarray, logits: np.ndarray | None, ev: Any) -> dict[str, float]:
+    from recon.metrics import fid_from_features, inception_score, kid
+
+    out = {"fid": fid_from_features(real, fake)}
+    out["kid"], out["kid_std"] = kid(real, fake, subsets=ev.kid_subsets, subset_size=ev.kid_subset_size, seed=0)
+    if logits is not None:
+        out["is"], out["is_std"] = inception_score(logits, splits=min(10, logits.shape[0]))
+    return out
+
+
+def _extractor(cfg: "RunConfig", device: torch.device) -> tuple[Any, str]:
+    """The Inception feature extractor, or ``(None, why not)``."""
+    from recon.metrics import InceptionFeatureExtractor, inception_status
+
+    if not cfg.eval.fid:
+        return None, "not computed: disabled (eval.fid=false)"
+    weights = cfg.eval.inception_weights or None
+    available, description = inception_status(weights)
+    if not available:
+        return None, f"not computed: {description}"
+    return InceptionFeatureExtractor(device, weights, batch_size=max(1, cfg.eval.batch_size)), ""
+
+
+def real_images(task: "Task", cfg: "RunConfig", split: str) -> Tensor:
+    """``(N, C, H, W)``: the ``target`` of every item of the task's ``split`` dataset."""
+    dataset = task.build_dataset(cfg, split)
+    return torch.stack([dataset[i]["target"] for i in range(len(dataset))])  # type: ignore[arg-type]
+
+
+def _references(parts: "Parts", cfg: "RunConfig", split: str, n: int) -> tuple[dict[str, "ReferenceSamples"],
+                                                                               dict[str, str]]:
+    """The sample baselines' images for ``split`` and each row's note (or why it is left out)."""
+    rows: dict[str, ReferenceSamples] = {}
+    notes: dict[str, str] = {}
+    if not cfg.eval.baselines:
+        return rows, notes
+    for name, baseline in (parts.sample_baselines or {}).items():
+        made = baseline(cfg, split, n, cfg.seed)
+        if isinstance(made, str):
+            notes[name] = made
+        else:
+            rows[name], notes[name] = made, made.note
+    return rows, notes
+
+
+@torch.no_grad()
+def evaluate_generative(task: "Task", parts: "Parts", cfg: "RunConfig", generator: nn.Module, split: str,
+                        device: torch.device, extra_models: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+    """The eval.json structure for ``split``: metrics of the model, the sample baselines and
+    ``extra_models``, and the conventions (identical on every process)."""
+    assert parts.sampler is not None, "evaluate_generative needs Parts.sampler"
+    ev = cfg.eval
+    n = ev.n_samples if split == "test" else ev.val_samples
+    reals = real_images(task, cfg, split)
+    extractor, why_not = _extractor(cfg, device)
+    conventions: dict[str, Any] = {
+        "name": "generative",
+        "real_images": f"the {split} split of {cfg.data.source}: {reals.shape[0]} images, "
+                       f"{reals.shape[-1]}x{reals.shape[-2]}, {reals.shape[1]} channel(s), in [0, 1]",
+        "generated": f"{n} samples of the generator (its EMA weights when trainer.ema_decay > 0; "
+                     f"truncation psi = 1, random noise inputs), seed {cfg.seed}; "
+                     "the task's sampler maps its output to [0, 1]",
+        "n_generated": n,
+        "n_real": int(reals.shape[0]),
+    }
+    references, notes = _references(parts, cfg, split, n)
+    models = {"model": generator, **{k: m for k, m in (extra_models or {}).items() if k not in references}}
+    order = ["model", *references, *(k for k in models if k != "model")]
+    rows: dict[str, dict[str, float]] = {name: {} for name in order}
+    if notes:
+        conventions["baselines"] = notes
+    if extractor is not None and reals.shape[0] < 2:
+        extractor, why_not = None, f"not computed: FID/KID need at least 2 real images, the {split} split has 1"
+    if extractor is None:
+        conventions["fid"] = why_not
+    else:
+        batch_size = max(1, ev.batch_size)
+        generated = {name: _generated_features(extractor, parts.sampler, model, n, cfg.seed, device, batch_size)
+                     for name, model in models.items()}
+        if generated["model"] is not None:  # rank 0 scores everything
+            real_features, _ = _fixed_features(extractor, reals)
+            for name, features in generated.items():
+                assert features is not None
+                rows[name] = _scores(real_features, *features, ev)
+            for name, reference in references.items():
+                rows[name] = _scores(real_features, *_fixed_features(extractor, reference.draw()), ev)
+        kid_m = min(ev.kid_subset_size, n, int(reals.shape[0]))
+        conventions.update({
+            "fid": "Frechet distance of InceptionV3 pool3 (2048-d) features, generated vs real",
+            "kid": f"unbiased MMD^2, cubic polynomial kernel, mean/std over {ev.kid_subsets} subsets of "
+                   f"{kid_m} (kid_std is the std over subsets)",
+            "is": "Inception Score over min(10, n) splits" if extractor.has_logits
+                  else "not computed: these Inception weights have no classifier head",
+            "inception_weights": extractor.weights_name,
+            "preprocessing": "8-bit quantised, gray repeated to RGB, resized to 299x299 as the weights' "
+                             "reference pipeline",
+            "caution": "FID is biased upward with few samples: compare rows only at equal n_generated "
+                       "and n_real (the model, compared checkpoints and seeded baselines share them; a "
+                       "baseline made of real images may hold fewer, see baselines)",
+        })
+    baselines: list[dict[str, Any]] = [{"name": name, "metrics": rows[name]} for name in order[1:]]
+    return broadcast_from_main({
+        "task": task.name,
+        "split": split,
+        "n_images": n,
+        "n_real": int(reals.shape[0]),
+        "metrics": rows["model"],
+        "baseline": baselines[0] if baselines else {"name": None, "metrics": {}},
+        "baselines": baselines,
+        "conventions": conventions,
+    })
