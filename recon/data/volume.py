@@ -19,12 +19,17 @@ class Volume:
         affine: ``(4, 4)`` voxel-to-world matrix (identity for 2D images).
         source: the file path or built-in source name it came from.
         norm: how intensities were normalised (so outputs can be mapped back).
+        meta: what a writer needs to give an output the input's format back: ``format``
+            (``nifti``, ``dicom``, ``png``, ``tiff``, ``jpeg``...), ``dtype`` (the stored
+            pixel type, e.g. ``"int16"``), ``bits``, and format headers (``nifti_header``, a
+            ``nibabel.Nifti1Header``; ``dicom``, the series' datasets without pixel data).
     """
 
     array: np.ndarray
     affine: np.ndarray = field(default_factory=lambda: np.eye(4))
     source: str = ""
     norm: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spatial_dims(self) -> int:
