@@ -6,6 +6,22 @@ slices of another shape or series; here a folder with several ``SeriesInstanceUI
 slices of different sizes or duplicated positions is refused with a ``DataError`` naming
 the folder. The affine follows the DICOM formula (nibabel's "DICOM orientation" notes):
 voxel ``(x, y, z)`` = column ``x``, row ``y`` of slice ``z``, then LPS -> RAS.
+
+Geometry, exactly (``IOP`` = ImageOrientationPatient, ``IPP`` = ImagePositionPatient,
+``PS`` = PixelSpacing ``[between rows, between columns]``, all in DICOM's LPS patient frame)::
+
+    affine_lps[:3, 0] = IOP[:3] * PS[1]   # x: along a row (increasing column index)
+    affine_lps[:3, 1] = IOP[3:] * PS[0]   # y: down a column (increasing row index)
+    affine_lps[:3, 2] = (IPP_last - IPP_first) / (n - 1)   # z: slice step
+    affine_lps[:3, 3] = IPP_first         # centre of the first pixel of the first slice
+    affine = diag(-1, -1, 1, 1) @ affine_lps   # RAS, as NIfTI and MONAI use
+
+Slices are sorted by ``IPP . (IOP[:3] x IOP[3:])`` ascending, so ``z`` runs along the
+slice normal. :mod:`recon.data.dicom_write` inverts this mapping.
+
+``Volume.meta`` of a DICOM read: ``format = "dicom"``, ``dtype`` (the stored pixel type,
+``"int16"``, ``"uint16"`` ...), ``bits`` (BitsStored) and ``dicom``: the datasets without
+pixel data, one per slice in the volume's ``z`` order (one dataset for a single file).
 """
 
 from __future__ import annotations
@@ -42,6 +58,24 @@ def _read(path: Path, stop_before_pixels: bool = False):  # noqa: ANN202 - a pyd
         return pydicom.dcmread(str(path), stop_before_pixels=stop_before_pixels)
     except Exception as exc:  # noqa: BLE001 - pydicom raises many types on bad files
         raise DataError(f"{path}: not a readable DICOM file ({type(exc).__name__})") from None
+
+
+def _stored_dtype(ds) -> str:  # noqa: ANN001
+    """The numpy name of the stored pixel type: ``int16``/``uint16`` ..., or ``float32``/``float64``."""
+    if "FloatPixelData" in ds:
+        return "float32"
+    if "DoubleFloatPixelData" in ds:
+        return "float64"
+    allocated = int(getattr(ds, "BitsAllocated", 16) or 16)
+    bits = 8 if allocated <= 8 else 16 if allocated <= 16 else 32
+    return f"{'int' if int(getattr(ds, 'PixelRepresentation', 0) or 0) else 'uint'}{bits}"
+
+
+def _meta(headers: list) -> dict:
+    """``Volume.meta`` of DICOM datasets without pixel data (in the volume's slice order)."""
+    first = headers[0]
+    bits = int(getattr(first, "BitsStored", 0) or getattr(first, "BitsAllocated", 16) or 16)
+    return {"format": "dicom", "dtype": _stored_dtype(first), "bits": bits, "dicom": headers}
 
 
 def _pixels(ds, path: Path) -> np.ndarray:  # noqa: ANN001
@@ -84,13 +118,14 @@ def read_dicom(path: Path) -> Volume:
     if path.is_file():
         ds = _read(path)
         pixels = _pixels(ds, path)
+        meta = _meta([_read(path, stop_before_pixels=True)])  # the header again: no pixel cache kept
         if pixels.ndim == 2:
-            return Volume(pixels[None], np.eye(4), str(path))
+            return Volume(pixels[None], np.eye(4), str(path), meta=meta)
         if pixels.ndim == 3 and int(getattr(ds, "SamplesPerPixel", 1)) == 1:  # multi-frame
             row_dir, col_dir, ipp, spacing = _geometry(ds)
             thickness = float(getattr(ds, "SpacingBetweenSlices", getattr(ds, "SliceThickness", 1.0)) or 1.0)
             affine = _affine(row_dir, col_dir, ipp, spacing, np.cross(row_dir, col_dir) * thickness)
-            return Volume(np.ascontiguousarray(pixels.transpose(2, 1, 0))[None], affine, str(path))
+            return Volume(np.ascontiguousarray(pixels.transpose(2, 1, 0))[None], affine, str(path), meta=meta)
         raise DataError(f"{path}: unsupported DICOM pixel layout {tuple(pixels.shape)} (colour DICOM)")
     return read_dicom_series(path)
 
@@ -130,11 +165,13 @@ def read_dicom_series(folder: Path) -> Volume:
                             f"others {slices[0].shape[0]}x{slices[0].shape[1]})")
         slices.append(pixels)
     volume = np.stack(slices, axis=-1).transpose(1, 0, 2)  # (rows, cols, z) -> (x=col, y=row, z)
-    first = dict(headers)[keyed[0][1]]
-    last = dict(headers)[keyed[-1][1]]
+    by_file = dict(headers)
+    ordered = [by_file[f] for _, f in keyed]  # headers (no pixel data) in z order
+    first, last = ordered[0], ordered[-1]
     if has_position:
         step = (_geometry(last)[2] - _geometry(first)[2]) / (len(keyed) - 1)
         origin = _geometry(first)[2]
     else:
         step, origin = normal, np.zeros(3)
-    return Volume(np.ascontiguousarray(volume)[None], _affine(row_dir, col_dir, origin, spacing, step), str(folder))
+    return Volume(np.ascontiguousarray(volume)[None], _affine(row_dir, col_dir, origin, spacing, step), str(folder),
+                  meta=_meta(ordered))
