@@ -16,7 +16,7 @@ import numpy as np
 
 from recon.data.collection import LoadedSource, load_source
 from recon.data.preprocess import LoadOptions
-from recon.data.slices import crop_to_multiple, foreground_fraction, nonempty, take_slices
+from recon.data.slices import crop_to_multiple, foreground_fraction, foreground_threshold, nonempty, take_slices
 from recon.data.split_plan import SplitPlan, plan_splits
 from recon.data.split_record import record_split
 from recon.data.volume import Volume
@@ -68,12 +68,19 @@ def check_axis(axis: int) -> None:
 
 
 def slice_indices(volume: Volume, spec: ImageSpec, indices: range | None = None) -> list[int]:
-    """Indices along ``spec.axis`` (within ``indices``) whose slice holds enough foreground."""
+    """Indices along ``spec.axis`` (within ``indices``) whose slice holds enough foreground.
+
+    Foreground is judged against the whole volume (:func:`recon.data.slices.foreground_threshold`),
+    so noise-only end slices of a scan are left out.
+    """
     check_axis(spec.axis)
     n = volume.array.shape[spec.axis + 1]
     chosen = list(indices if indices is not None else range(n))
+    if spec.min_foreground <= 0:
+        return chosen
+    level = foreground_threshold(volume.array)
     slices = take_slices(volume.array, spec.axis, chosen)
-    return [i for i, s in zip(chosen, slices, strict=True) if foreground_fraction(s) >= spec.min_foreground]
+    return [i for i, s in zip(chosen, slices, strict=True) if foreground_fraction(s, level) >= spec.min_foreground]
 
 
 def to_images(volume: Volume, spec: ImageSpec, indices: list[int] | None = None) -> list[np.ndarray]:
