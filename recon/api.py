@@ -102,6 +102,8 @@ _EXPORTS: dict[str, str] = {
     "read_nifti": "recon.data.readers",
     "write_image": "recon.data.readers",
     "write_nifti": "recon.data.readers",
+    "write_like": "recon.prediction",
+    "predict_scan": "recon.prediction",
     # data: volumes and preprocessing
     "Volume": "recon.data.volume",
     "check_finite": "recon.data.volume",
@@ -114,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "load_split_images": "recon.data.images2d",
     "load_split_volumes": "recon.data.volumes3d",
     "plan_splits": "recon.data.split_plan",
+    "record_split": "recon.data.split_record",
     "augment_spec": "recon.data.options",
     "image_spec": "recon.data.options",
     "build_augmentation": "recon.data.augmentation",
@@ -210,8 +213,10 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.readers import (IMAGE_SUFFIXES, is_image, is_nifti, read_any, read_image, read_nifti,
                                     write_image, write_nifti)
     from recon.data.split_plan import plan_splits
+    from recon.data.split_record import record_split
     from recon.data.volume import Volume, check_finite, denormalize, normalize_percentile
     from recon.data.volumes3d import load_split_volumes
+    from recon.prediction import predict_scan, write_like
     from recon.errors import CheckpointError, ConfigError, DataError, UsageError
     from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
     from recon.generative_eval import evaluate_generative

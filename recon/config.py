@@ -308,10 +308,21 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
     return value
 
 
-def build_config(task: Any, preset: str = "default", *, config_file: str | Path | None = None,
+def build_config(task: Any, preset: str | None = None, *, config_file: str | Path | None = None,
                  overrides: list[str] | None = None, seed: int | None = None,
                  device: str | None = None) -> RunConfig:
-    """Resolve a task's config: defaults, preset, YAML file, then ``--set`` overrides."""
+    """Resolve a task's config: defaults, preset, YAML file, then ``--set`` overrides.
+
+    ``preset=None`` takes the file's top-level ``preset:`` (else ``default``); a file whose
+    ``task:`` names another task is refused (:func:`file_choices`)."""
+    data = load_yaml(config_file) if config_file is not None else None
+    if data is not None:
+        file_task, file_preset = file_choices(data, config_file or "")
+        if file_task is not None and file_task != task.name:
+            raise ConfigError(f"--config {config_file}: its task: {file_task} differs from --task {task.name}; "
+                              f"pass --task {file_task}, or change or remove task: in the file")
+        preset = preset or file_preset
+    preset = preset or "default"
     sections = dict(CORE_SECTIONS)
     sections.update(task.config_sections())
     cfg = RunConfig(task=task.name, preset=preset, sections={k: v() for k, v in sections.items()})
@@ -322,8 +333,8 @@ def build_config(task: Any, preset: str = "default", *, config_file: str | Path 
             f"valid: {', '.join(presets)}"
         )
     cfg.update(presets[preset], origin=f"preset {preset}")
-    if config_file is not None:
-        cfg.update(load_yaml(config_file), origin=str(config_file))
+    if data is not None:
+        cfg.update(data, origin=str(config_file))
         cfg.task, cfg.preset = task.name, preset
     cfg.apply_overrides(overrides or [])
     if seed is not None:
@@ -331,6 +342,30 @@ def build_config(task: Any, preset: str = "default", *, config_file: str | Path 
     if device is not None:
         cfg.device = device
     return cfg
+
+
+def file_choices(data: dict[str, Any], origin: str | Path) -> tuple[str | None, str | None]:
+    """The top-level ``task:`` and ``preset:`` of a config file's mapping (``None`` when absent)."""
+    out: list[str | None] = []
+    for key in ("task", "preset"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{origin}: {key}: expected a name, got {value!r}")
+        out.append(value or None)
+    return out[0], out[1]
+
+
+def resolve_preset(preset: str | None, config_file: str | Path | None) -> str | None:
+    """The preset a command asked for: ``--preset``, else the ``preset:`` of its ``--config``
+    file (``None``: neither, the task's ``default``). A file's ``preset:`` that differs from
+    an explicit ``--preset`` is refused (ConfigError)."""
+    if config_file is None:
+        return preset
+    _, file_preset = file_choices(load_yaml(config_file), config_file)
+    if preset is not None and file_preset is not None and file_preset != preset:
+        raise ConfigError(f"--config {config_file}: its preset: {file_preset} differs from --preset {preset}; "
+                          "drop one of them")
+    return preset or file_preset
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

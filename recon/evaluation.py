@@ -6,6 +6,9 @@ Produces the ``eval.json`` structure of DESIGN.md::
      "baseline": {"name", "metrics"}, "baselines": [{"name", "metrics"}, ...],
      "conventions": {...}}
 
+plus ``"n_available"`` (the number of evaluation images) when ``eval.max_images`` left some
+out, and ``"data"`` (the path) for ``recon eval --data``.
+
 Metrics come from :mod:`recon.metrics` (one implementation for validation, ``recon eval``
 and the benchmarks). In the ``fastmri`` convention slices are stacked into their volume and
 scored per volume, then averaged over volumes; in the ``sr`` convention each image is
@@ -187,7 +190,7 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
     for name, metric in extra.items():
         conventions.setdefault(name, metric.convention)
     first = baseline_list[0] if baseline_list else {"name": None, "metrics": {}}
-    return broadcast_from_main({
+    result: dict[str, Any] = {
         "task": task.name,
         "split": split,
         "n_images": n_images,
@@ -196,7 +199,10 @@ def evaluate_paired(task: "Task", parts: "Parts", cfg: "RunConfig", generator: n
         "baseline": first,
         "baselines": baseline_list,
         "conventions": conventions,
-    })
+    }
+    if limit and size > limit:  # eval.max_images left images out: say how many there were
+        result["n_available"] = size
+    return broadcast_from_main(result)
 
 
 def metric_inputs(metrics: dict[str, RegisteredMetric], item: dict[str, Any], task: str) -> list[str]:
@@ -239,7 +245,9 @@ def format_table(result: dict[str, Any]) -> str:
     header = ["method"] + keys
     lines = [[name] + [_fmt(metrics.get(k)) for k in keys] for name, metrics in rows]
     widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]
-    out = [f"{result['task']} on the {result['split']} split ({result['n_images']} images)"]
+    count = f"{result['n_images']} of {result['n_available']}" if "n_available" in result else result["n_images"]
+    where = "your data" if "data" in result else f"the {result['split']} split"  # recon eval --data
+    out = [f"{result['task']} on {where} ({count} images)"]
     out.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]

@@ -109,6 +109,11 @@ class Parts:
             [0, 1], left to right; ``None``: input | output | target.
         sample_labels: captions of the :attr:`visualize` panels (``"output"`` marks the
             model's panel, ``"target"`` the one the zoom window is chosen on; empty: none).
+        predict_dims: what ``recon predict`` feeds the model: ``2`` slices of a volume along
+            ``data.axis`` (or a 2D image), ``3`` whole volumes
+            (:func:`recon.prediction.scans.predict_scan`).
+        restore_intensity: map predictions back to the input file's intensity units (``False``:
+            the output is another contrast, written in [0, 1]).
         sampler: for unconditional tasks, ``(generator, indices, seed, device) -> (len(indices),
             C, H, W)`` CPU images in [0, 1]: the samples of one evaluation batch, each a function
             of (seed, index) and the batch's first index only. Its presence makes core score the
@@ -133,6 +138,8 @@ class Parts:
     postprocess: Callable[["Tensor"], "Tensor"] = clamp_unit
     visualize: Callable[[Batch, "Tensor"], list["Tensor"]] | None = None
     sample_labels: tuple[str, ...] = ("input", "output", "target")
+    predict_dims: int = 2
+    restore_intensity: bool = True
     sampler: "Sampler | None" = None
     sample_baselines: "dict[str, SampleBaseline] | None" = None
 
@@ -217,10 +224,19 @@ class Task:
     def predict_file(self, cfg: "RunConfig", parts: Parts, input_path: Path,
                      output_path: Path, device: "torch.device") -> Path:
         """Apply a trained model (``parts.generator`` holds its weights) to a user's file and
-        write the result."""
+        write the result. The default, for a task whose generator reads an image
+        (``batch["input"]``: the degraded scan, the source contrast...): core's prediction path
+        (:func:`recon.prediction.scans.predict_scan`: prepared as in training, slice- or
+        volume-wise, written in the input's format and geometry)."""
         from recon.errors import UsageError
 
-        raise UsageError(f"task {self.name} does not support `recon predict`")
+        if self.unconditional:
+            raise UsageError(f"task {self.name} does not support `recon predict`")
+        from recon.prediction.scans import predict_scan
+
+        channels = int(getattr(self, "channels", getattr(cfg.data, "channels", 1)))
+        note = f"recon predict: {self.name} ({cfg.preset} preset)"
+        return predict_scan(parts, cfg, input_path, output_path, device, note, channels)
 
     def sample_file(self, cfg: "RunConfig", parts: Parts, n: int, out_dir: Path,
                     device: "torch.device", seed: int = 0) -> list[Path]:

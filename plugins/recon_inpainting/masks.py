@@ -40,6 +40,7 @@ class MaskConfig:
     max_vertices: int = ranged(8, ge=1)  # segments per stroke (1..max_vertices)
     brush_width: float = ranged(0.12, gt=0, le=1)  # largest brush diameter
     fill: Literal["zero", "mean", "smooth", "biharmonic"] = "zero"  # hole value in the input (see fill.py)
+    file: str = ""  # recon predict: the hole mask image or folder (--mask); "" = <input>_mask.png beside it
 
 
 def _uniform(rng: torch.Generator | None, low: float, high: float) -> float:

@@ -18,6 +18,7 @@ import functools
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -92,8 +93,8 @@ def scan_file(path: Path) -> VolumeInfo:
 
 
 @functools.lru_cache(maxsize=8)
-def scan_source(source: str, skip_bad: bool) -> tuple[VolumeInfo, ...]:
-    """Every usable file of ``source`` (bad files are errors unless ``skip_bad``)."""
+def _scan(source: str, skip_bad: bool) -> tuple[tuple[VolumeInfo, ...], tuple[str, ...]]:
+    """Every usable file of ``source`` and one message per file left out by ``skip_bad``."""
     out, skipped = [], []
     for path in fastmri_files(source) or []:
         try:
@@ -108,19 +109,45 @@ def scan_source(source: str, skip_bad: bool) -> tuple[VolumeInfo, ...]:
         print(f"recon: skipped {len(skipped)} bad fastMRI file(s) (data.skip_bad=true)", file=sys.stderr)
     if not out:
         raise DataError(f"{source}: no usable fastMRI files")
-    return tuple(out)
+    return tuple(out), tuple(skipped)
+
+
+def scan_source(source: str, skip_bad: bool) -> tuple[VolumeInfo, ...]:
+    """Every usable file of ``source`` (bad files are errors unless ``skip_bad``)."""
+    return _scan(source, skip_bad)[0]
+
+
+def _plan(cfg: object, files: tuple[VolumeInfo, ...]) -> Any:
+    """The split plan of the files (``recon.api.plan_splits``: by file, or none with holdout off)."""
+    d = cfg.data  # type: ignore[attr-defined]
+    return plan_splits(d.source, [f.path for f in files], None, val_fraction=d.val_fraction,
+                       test_fraction=d.test_fraction, gap=d.gap, seed=cfg.seed, holdout=d.holdout)  # type: ignore[attr-defined]
 
 
 def split_volumes(cfg: object, split: str) -> list[VolumeInfo]:
     """The files of ``split``: by file with a fixed seed (at least 3 files), or all with holdout off."""
     d = cfg.data  # type: ignore[attr-defined]
     files = scan_source(d.source, d.skip_bad)
-    plan = plan_splits(d.source, [f.path for f in files], None, val_fraction=d.val_fraction,
-                       test_fraction=d.test_fraction, gap=d.gap, seed=cfg.seed, holdout=d.holdout)  # type: ignore[attr-defined]
-    chosen = [files[i] for i in plan.volumes[split]]
+    chosen = [files[i] for i in _plan(cfg, files).volumes[split]]
+    from recon.api import record_split
+
+    record_split(f"fastmri:{d.source}", split_record(cfg))  # splits.json of the run
     if not chosen:
         raise DataError(f"{d.source}: the {split} split holds no files")
     return chosen
+
+
+def split_record(cfg: object) -> dict[str, Any]:
+    """The ``splits.json`` record of the files of every split (the format of core's loaders:
+    rule, seed, fractions, ``items`` per split, skipped files, each file's normalisation:
+    ``value = x * scale`` maps a target back to the file's units)."""
+    d = cfg.data  # type: ignore[attr-defined]
+    files, skipped = _scan(d.source, d.skip_bad)
+    info = {"kind": "fastmri", "seed": cfg.seed, "gap": d.gap,  # type: ignore[attr-defined]
+            "val_fraction": d.val_fraction, "test_fraction": d.test_fraction, "skipped": list(skipped),
+            "normalization": {f.path: {"method": "max", "offset": 0.0, "scale": f.scale} for f in files},
+            "num_slices": {f.path: f.num_slices for f in files}}
+    return _plan(cfg, files).record(d.source, [f.path for f in files], info)
 
 
 def measured_item(kspace: Tensor, mask: Tensor, crop: tuple[int, int], full: bool = False) -> dict[str, Tensor]:

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from recon.api import RunConfig
-from recon.api import is_image, is_nifti, read_image, read_nifti, write_image, write_nifti
+from recon.api import is_image, is_nifti, read_image, read_nifti, write_like, write_nifti
 from recon.api import check_finite, denormalize, normalize_percentile
 from recon.api import DataError, UsageError
 from recon.api import iterate_batches, split_generated
@@ -125,12 +125,16 @@ def predict_file(parts: Any, cfg: RunConfig, input_path: Path, output_path: Path
         axis = cfg.data.axis
         slices = np.moveaxis(normed.array[0], axis, 0)  # (S, h, w)
         result = reconstruct(parts, _simulated_items(cfg, slices), device)
-        return write_nifti(output_path, denormalize(np.moveaxis(result, 0, axis), normed.norm), volume.affine)
+        values = denormalize(np.moveaxis(result, 0, axis), normed.norm)[None]
+        return write_like(output_path, values, volume.affine, volume, "recon predict: mri_kspace (simulated sampling)")
     if is_image(input_path):
         if not is_image(output_path):
             raise UsageError(f"{output_path}: an image input needs an image output (.png, .tif ...)")
         image = read_image(input_path)
         check_finite(image.array, str(input_path))
         gray = np.clip(image.array.mean(0), 0, 1)
-        return write_image(output_path, reconstruct(parts, _simulated_items(cfg, gray[None]), device)[0])
+        out = reconstruct(parts, _simulated_items(cfg, gray[None]), device)[:1]
+        scale = float(image.norm["scale"]) if image.norm.get("method") == "dtype" else 1.0  # the file's units
+        return write_like(output_path, out * scale, image.affine, image, "recon predict: mri_kspace",
+                          unit_range=scale == 1.0)
     raise DataError(f"{input_path}: unsupported input (expected fastMRI .h5, .nii/.nii.gz or PNG/JPEG/TIFF)")

@@ -11,7 +11,6 @@ itself; metrics follow the fastMRI convention (per volume).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -91,12 +90,6 @@ class MotionCorrectionTask(Task):
                                                          m.d_layers, m.d_norm),
                      discriminator_input=discriminator_input,
                      baselines={op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])})
-
-    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
-                     device: torch.device) -> Path:
-        from recon_motion.predict import predict_file
-
-        return predict_file(cfg, parts.generator, input_path, output_path, device)
 
     def presets(self) -> dict[str, dict[str, Any]]:
         from recon_motion.presets import presets

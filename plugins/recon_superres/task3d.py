@@ -9,10 +9,8 @@ super-resolved whole and scored per volume in the fastMRI convention (slices alo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -70,7 +68,7 @@ class MRISuperRes3DTask(MRISuperResTask):
         scale, axis = cfg.data.scale, cfg.data.axis
         return Parts(generator=self.generator(cfg), discriminator=self.discriminator(cfg),
                      baselines={"trilinear": lambda batch: upsample(batch["input"], scale, 3)},
-                     visualize=lambda batch, fake: visualize_3d(batch, fake, axis))
+                     visualize=lambda batch, fake: visualize_3d(batch, fake, axis), predict_dims=3)
 
     def generator(self, cfg: RunConfig) -> nn.Module:
         """SRResNet with Conv3d layers and voxel-shuffle upsampling."""
@@ -88,9 +86,3 @@ class MRISuperRes3DTask(MRISuperResTask):
         from recon_superres.networks3d import VGGStyleDiscriminator3d
 
         return VGGStyleDiscriminator3d(self.channels, m.d_channels, m.d_stages, m.d_norm, m.d_fc)
-
-    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
-                     device: torch.device) -> Path:
-        from recon_superres.volumetric import predict_volume
-
-        return predict_volume(cfg, parts.generator, input_path, output_path, device)

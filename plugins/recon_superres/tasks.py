@@ -9,7 +9,6 @@ the Y channel with a ``scale``-pixel border crop (the SR literature's convention
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -107,12 +106,6 @@ class SuperResolutionTask(Task):
         if op.baseline_name not in out:
             out[op.baseline_name] = lambda batch: op.pseudo_inverse(batch["input"])
         return out
-
-    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
-                     device: torch.device) -> Path:
-        from recon_superres.predict import predict_file
-
-        return predict_file(self, cfg, parts.generator, input_path, output_path, device)
 
 
 def smoke_preset() -> dict[str, Any]:

@@ -9,11 +9,10 @@ the slices along ``data.axis``, against trilinear upsampling.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from recon.api import RunConfig
@@ -46,19 +45,3 @@ def visualize_3d(batch: dict[str, Tensor], fake: Tensor, axis: int) -> list[Tens
     return [middle(inputs), middle(fake), middle(target)]
 
 
-@torch.no_grad()
-def predict_volume(cfg: RunConfig, generator: nn.Module, input_path: Path, output_path: Path,
-                   device: torch.device) -> Path:
-    """Super-resolve a whole NIfTI volume in 3D; the affine is scaled along every axis."""
-    from recon.api import is_nifti, read_nifti, write_nifti
-    from recon.api import denormalize, normalize_percentile
-    from recon.api import UsageError
-    from recon_superres.predict import upsampled_affine
-
-    if not (is_nifti(input_path) and is_nifti(output_path)):
-        raise UsageError("the 3D SR model reads and writes NIfTI volumes (.nii or .nii.gz)")
-    volume = read_nifti(input_path)
-    normed = normalize_percentile(volume)
-    high = generator(torch.from_numpy(normed.array[None]).to(device)).clamp(0, 1)[0, 0].float().cpu().numpy()
-    result = denormalize(high, normed.norm)
-    return write_nifti(output_path, result, upsampled_affine(volume.affine, cfg.data.scale, (0, 1, 2)))

@@ -9,7 +9,6 @@ baseline) and a 1-D intensity lookup. Metrics follow the fastMRI convention (per
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,7 +93,8 @@ class TranslationTask(Task):
         parts = Parts(generator=generator,
                       discriminator=PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm),
                       discriminator_input=source_and_image,
-                      sample_labels=("source", "histogram-matched", "output", "target"))
+                      sample_labels=("source", "histogram-matched", "output", "target"),
+                      restore_intensity=False)  # predictions are the target contrast, in [0, 1]
         cache: dict[str, IntensityModels] = {}
 
         def models() -> IntensityModels:
@@ -116,12 +116,6 @@ class TranslationTask(Task):
             return [batch["input"].clamp(0, 1), matched.clamp(0, 1), fake.clamp(0, 1), batch["target"].clamp(0, 1)]
         parts.visualize = visualize
         return parts
-
-    def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
-                     device: torch.device) -> Path:
-        from recon_translation.predict import predict_file
-
-        return predict_file(cfg, parts.generator, input_path, output_path, device)
 
 
 def source_and_image(batch: dict[str, Tensor], images: Tensor) -> Tensor:

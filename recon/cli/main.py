@@ -2,12 +2,14 @@
 
 Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, no traceback);
 1 an internal error; 3 a run stopped on a fault (diverged, disk full) with its last
-checkpoint intact; 130/143 interrupted by SIGINT/SIGTERM (see docs/reliability.md).
+checkpoint intact; 130/143 interrupted by SIGINT/SIGTERM (see docs/reliability.md); 141
+(128 + SIGPIPE, nothing on stderr) when stdout's reader went away (``recon list | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -26,8 +28,10 @@ class _Parser(argparse.ArgumentParser):
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments that resolve a run's config (``recon run`` and ``recon config``)."""
     parser.add_argument("--task", required=True, help="task name (see `recon list`)")
-    parser.add_argument("--preset", default="default", help="smoke | default | paper (default: default)")
-    parser.add_argument("--config", help="a YAML config file applied after the preset")
+    parser.add_argument("--preset", help="smoke | default | paper (default: the --config file's preset:, "
+                        "else default)")
+    parser.add_argument("--config", help="a YAML config file applied after the preset (its task: must match "
+                        "--task; its preset: is used when --preset is not given)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set trainer.max_steps=500 (repeatable)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -36,7 +40,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recon", description="Image reconstruction with adversarial losses.")
-    parser.add_argument("--version", action="version", version=f"recon {__version__}")
+    parser.add_argument("--version", action="version", version=f"recon {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="train a task, evaluate it on the test split")
@@ -46,38 +51,52 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on the test split or on your data")
-    ev.add_argument("--checkpoint", required=True)
+    ev.add_argument("--checkpoint", required=True, help="the checkpoint to score (checkpoints/last.pt of a run)")
     ev.add_argument("--data", help="clean reference images/volumes; the task's degradation makes the inputs")
-    ev.add_argument("--split", default="test", choices=["test", "val"])
+    ev.add_argument("--split", default="test", choices=["test", "val"],
+                    help="which split of the run's data to score (default test; ignored with --data)")
+    ev.add_argument("--max-images", type=int, metavar="N",
+                    help="evaluate at most N images (default: every image of --data; without --data the "
+                         "checkpoint's eval.max_images); 0 = every image")
     ev.add_argument("--json", help="write the result as JSON to this file ('-' prints JSON instead of the table)")
     ev.add_argument("--compare", help="a second checkpoint to report beside the model (e.g. non-adversarial)")
-    ev.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ev.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config value of the checkpoint's run (eval.*, mask.acceleration...); keys "
+                         "of the model and its geometry (model.*, data.scale, data.axis...) are refused")
+    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
 
-    pr = sub.add_parser("predict", help="apply a checkpoint to a NIfTI/DICOM/PNG/HDF5 file")
-    pr.add_argument("--checkpoint", required=True)
-    pr.add_argument("input")
-    pr.add_argument("-o", "--output", required=True)
+    pr = sub.add_parser("predict", help="apply a checkpoint to NIfTI/DICOM/PNG/TIFF/HDF5 files or folders")
+    pr.add_argument("--checkpoint", required=True, help="a checkpoint of a conditional task (checkpoints/last.pt)")
+    pr.add_argument("inputs", nargs="+", metavar="INPUT",
+                    help="files, folders (searched recursively; a DICOM series folder is one input) or globs")
+    pr.add_argument("-o", "--output", required=True,
+                    help="the output file (one input), or a folder: one output per input, named as the input, "
+                         "in the input's format (a DICOM series folder gives a DICOM series folder)")
+    pr.add_argument("--force", action="store_true", help="replace outputs that already exist")
+    pr.add_argument("--strict", action="store_true",
+                    help="stop at the first bad input (default: report it, go on, exit 2 at the end)")
+    pr.add_argument("--mask", help="inpainting: the hole mask image (white = hole); default: <input>_mask.png")
     pr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config value of the checkpoint's run for this prediction")
-    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+                    help="override a config value of the checkpoint's run (eval.batch_size...); keys of the "
+                         "model and its geometry (model.*, data.scale, data.axis...) are refused")
+    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
 
     gen = sub.add_parser("generate", help="sample an unconditional model")
-    gen.add_argument("--checkpoint", required=True)
+    gen.add_argument("--checkpoint", required=True, help="a checkpoint of an unconditional task (stylegan2)")
     gen.add_argument("-n", type=int, default=16, help="number of images")
     gen.add_argument("-o", "--output", required=True, help="output folder")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=int, default=0, help="image i depends on (seed, i) only (default 0)")
     gen.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config value, e.g. --set model.truncation_psi=0.7")
-    gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
 
     conf = sub.add_parser("config", help="print the resolved config of a task and preset as YAML")
     _add_config_arguments(conf)
 
     ls = sub.add_parser("list", help="list the registered tasks")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="print the tasks as JSON")
     pl = sub.add_parser("plugins", help="list plugins and their load errors")
-    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--json", action="store_true", help="print the plugins and their load errors as JSON")
     return parser
 
 
@@ -113,6 +132,29 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``recon ARGV``; returns the exit code (see the module docstring)."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader that went away shows here, not in Python's flush at exit
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """stdout's reader went away (``recon list --json | head -1``): exit quietly with 141
+    (128 + SIGPIPE), as Unix tools do. stdout is pointed at /dev/null so that Python's own
+    flush at exit does not fail again (Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (in-process capture)
+        pass
+    return 141
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -123,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with exit_on_sigterm():
             return dispatch(args)
+    except BrokenPipeError:
+        raise  # stdout closed by its reader: main() exits quietly
     except UsageError as exc:
         print(f"recon: error: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -12,13 +12,13 @@ import sys
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from recon.config import build_config
+    from recon.config import build_config, resolve_preset
     from recon.plugins import get_task
     from recon.train.config_checks import check_config
 
     task = get_task(args.task)
-    cfg = build_config(task, args.preset, config_file=args.config, overrides=args.overrides,
-                       seed=args.seed, device=args.device)
+    cfg = build_config(task, resolve_preset(args.preset, args.config), config_file=args.config,
+                       overrides=args.overrides, seed=args.seed, device=args.device)
     check_config(cfg)
     sys.stdout.write(cfg.to_yaml())
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,18 @@ def read_nifti(path: Path) -> Volume:
         array = array[None, ..., 0]
     else:
         raise DataError(f"{path}: expected a 3D volume, got shape {tuple(array.shape)}")
-    return Volume(array, affine, str(path))
+    return Volume(array, affine, str(path), meta=_nifti_meta(path))
+
+
+def _nifti_meta(path: Path) -> dict:
+    """The header of a NIfTI file (no voxel data read) and its stored pixel type, for writers."""
+    import nibabel as nib
+
+    try:
+        header: Any = nib.load(str(path)).header.copy()
+    except Exception:  # noqa: BLE001 - read above already; an odd header only loses the metadata
+        return {"format": "nifti"}
+    return {"format": "nifti", "dtype": str(header.get_data_dtype()), "nifti_header": header}
 
 
 def _scale_integer(raw: np.ndarray, path: Path) -> tuple[np.ndarray, dict]:
@@ -121,8 +133,12 @@ def read_image(path: Path) -> Volume:
         raise
     except Exception as exc:  # noqa: BLE001 - PIL/tifffile raise many types on bad files
         raise DataError(f"{path}: not a readable image ({type(exc).__name__})") from None
-    array, norm = _scale_integer(np.asarray(raw), path)
-    return Volume(np.ascontiguousarray(array, dtype=np.float32), np.eye(4), str(path), norm)
+    raw = np.asarray(raw)
+    array, norm = _scale_integer(raw, path)
+    suffix = path.suffix.lower()
+    image_format = "tiff" if suffix in TIFF_SUFFIXES else "jpeg" if suffix in (".jpg", ".jpeg") else suffix[1:]
+    meta = {"format": image_format, "dtype": str(raw.dtype), "bits": norm.get("bits", 32)}
+    return Volume(np.ascontiguousarray(array, dtype=np.float32), np.eye(4), str(path), norm, meta)
 
 
 def read_any(path: Path) -> Volume:

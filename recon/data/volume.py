@@ -72,16 +72,24 @@ def normalize_zscore(volume: Volume) -> Volume:
     return Volume(scaled, volume.affine, volume.source, {"method": "zscore", "offset": mean, "scale": std})
 
 
-NORMALIZATIONS = ("percentile", "zscore", "none")
+NORMALIZATIONS = ("percentile", "zscore", "max", "none")
 
 
 def normalize(volume: Volume, method: str = "percentile", low: float = 0.0, high: float = 99.9) -> Volume:
-    """Per-volume intensity normalisation by name: ``percentile`` (to [0, 1]), ``zscore`` or
-    ``none`` (values kept; finiteness still checked). The map is recorded in ``norm``."""
+    """Per-volume intensity normalisation by name: ``percentile`` (to [0, 1]), ``zscore``,
+    ``max`` (divided by the maximum, clipped to [0, 1]) or ``none`` (values kept; finiteness
+    still checked). The map is recorded in ``norm``."""
     if method == "percentile":
         return normalize_percentile(volume, low, high)
     if method == "zscore":
         return normalize_zscore(volume)
+    if method == "max":  # the built-in volumes' convention: divided by the volume's maximum
+        check_finite(volume.array, volume.source)
+        peak = float(volume.array.max())
+        if peak <= 0:
+            raise DataError(f"{volume.source}: no positive intensities to scale to [0, 1]")
+        scaled = np.clip(volume.array / peak, 0.0, 1.0).astype(np.float32)
+        return Volume(scaled, volume.affine, volume.source, {"method": "max", "offset": 0.0, "scale": peak})
     if method == "none":
         check_finite(volume.array, volume.source)
         return Volume(volume.array, volume.affine, volume.source, {"method": "none", "offset": 0.0, "scale": 1.0})

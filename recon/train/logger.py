@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 def _clean(value: Any) -> Any:
@@ -90,12 +91,33 @@ class RunLogger:
             self._tb = None
 
 
-class Progress:
-    """A tqdm progress bar with losses and img/s (ETA comes from tqdm)."""
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
-    def __init__(self, total: int, initial: int, enabled: bool, desc: str) -> None:
+
+def _clock(seconds: float) -> str:
+    """``H:MM:SS``."""
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+class Progress:
+    """Training progress of the main process (``enabled``).
+
+    A tqdm bar (losses, img/s, ETA) on stderr when ``bar`` (``trainer.progress``) and both
+    stdout and stderr are terminals; otherwise (``trainer.progress=false``, output to a file
+    or a pipe, a batch job) one plain line on stdout per logged step instead of ``\\r``
+    updates: ``step 20/1000  g_loss 0.1234  d_loss 0.6931  45.2 img/s  elapsed 0:00:12  eta 0:09:48``.
+    """
+
+    def __init__(self, total: int, initial: int, enabled: bool, desc: str, bar: bool = True) -> None:
         self._bar = None
-        if enabled:
+        self.enabled, self.total, self.initial, self.desc = enabled, total, initial, desc
+        self._start = time.monotonic()
+        if enabled and bar and _is_terminal(sys.stdout) and _is_terminal(sys.stderr):
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, initial=initial, desc=desc, unit="step",
@@ -105,6 +127,23 @@ class Progress:
         if self._bar is not None:
             self._bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
             self._bar.update(n)
+
+    def log(self, step: int, values: dict[str, float]) -> None:
+        """The values logged at ``step`` (losses, ``img_per_s``): the bar's postfix, or a plain line."""
+        if self._bar is not None:
+            self.update(0, values)
+            return
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self._start
+        done = step - self.initial
+        eta = _clock(elapsed / done * max(self.total - step, 0)) if done > 0 else "?"
+        parts = [f"step {step}/{self.total}"]
+        parts += [f"{k} {v:.4g}" for k, v in values.items() if k != "img_per_s"]
+        if "img_per_s" in values:
+            parts.append(f"{values['img_per_s']:.3g} img/s")
+        parts += [f"elapsed {_clock(elapsed)}", f"eta {eta}"]
+        print("  ".join(parts), flush=True)
 
     def write(self, message: str) -> None:
         if self._bar is not None:

@@ -39,6 +39,7 @@ from recon.train.preflight import check_metric_inputs
 from recon.train.samples import sample_panels, save_grid
 from recon.train.sampler import StepBatchSampler
 from recon.train.signals import GracefulStop
+from recon.train.split_sizes import describe_splits
 
 __all__ = ["Trainer", "TrainingDiverged"]
 
@@ -73,6 +74,8 @@ class Trainer:
         self.rollbacks = 0
         rng = capture_rng()  # the networks' initialisation does not depend on how the data is built
         self.train_set = task.build_dataset(cfg, "train")
+        if self.dist.is_main:
+            print(describe_splits(task, cfg, self.train_set), flush=True)  # what the run trains and scores on
         restore_rng(rng)
         self._build_networks()
         self._build_optimizers()
@@ -284,7 +287,7 @@ class Trainer:
         t = self.cfg.trainer
         main = self.dist.is_main
         logger = RunLogger(self.run_dir, enabled=main, resume_step=self.step)
-        progress = Progress(t.max_steps, self.step, enabled=main and t.progress, desc=self.task.name)
+        progress = Progress(t.max_steps, self.step, enabled=main, bar=t.progress, desc=self.task.name)
         batches_iter = self.batch_iterator()
         images_per_step = t.batch_size
         window_start, window_images = time.perf_counter(), 0
@@ -314,7 +317,7 @@ class Trainer:
                     logs["lr_g"] = self.opt_g.param_groups[0]["lr"]
                     logs = self._reduce(logs)
                     logger.log(self.step, logs)
-                    progress.update(0, {k: v for k, v in logs.items() if k in ("g_loss", "d_loss", "img_per_s")})
+                    progress.log(self.step, {k: v for k, v in logs.items() if k in ("g_loss", "d_loss", "img_per_s")})
                     window_start, window_images = time.perf_counter(), 0
                 progress.update(1, {})
                 self._periodic(logger, progress)
@@ -373,7 +376,8 @@ class Trainer:
         if self.cfg.eval.compare_checkpoint:
             from recon.train.inference import comparison_name, load_generator
 
-            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
+            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device,
+                                              role="eval.compare_checkpoint")
             extra[comparison_name(other_cfg)] = other
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
@@ -413,6 +417,7 @@ class Trainer:
         if getattr(self, "_twin", None) is None:
             from recon.train.inference import comparison_name, load_generator
 
-            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device)
+            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device,
+                                              role="eval.compare_checkpoint")
             self._twin = (comparison_name(other_cfg), other.eval())
         return self._twin

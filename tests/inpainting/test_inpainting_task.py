@@ -56,13 +56,15 @@ def test_predict_writes_png_of_the_right_size(cli, inpaint_run: Path, tmp_path: 
     pixels = rng.integers(0, 256, (37, 50, 3), dtype=np.uint8)
     source = _png(tmp_path / "photo.png", pixels)
     hole = np.zeros((37, 50), bool)
-    if with_mask:
-        hole[5:12, 30:44] = True
+    hole[5:12, 30:44] = True
+    if with_mask:  # beside the input
         _png(tmp_path / "photo_mask.png", (hole * 255).astype(np.uint8))
-    else:
-        hole[9:28, 12:37] = True  # the task's centre mask, mask.size = 0.5
+        given = []
+    else:  # elsewhere, named with --mask
+        _png(tmp_path / "hole.png", (hole * 255).astype(np.uint8))
+        given = ["--mask", tmp_path / "hole.png"]
     out = tmp_path / "filled.png"
-    result = cli("predict", "--checkpoint", inpaint_run / "checkpoints" / "last.pt", source, "-o", out)
+    result = cli("predict", "--checkpoint", inpaint_run / "checkpoints" / "last.pt", source, "-o", out, *given)
     assert result.code == 0, result.err
     written = np.asarray(Image.open(out).convert("RGB"))
     assert written.shape == pixels.shape
@@ -147,6 +149,7 @@ def test_predict_uses_the_configured_fill(tmp_path: Path) -> None:
     parts = task.setup(cfg, None)
     parts.generator.eval()
     pixels = np.random.default_rng(2).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    _png(tmp_path / "p_mask.png", (center_mask(30, 40, cfg.mask.size)[0].numpy() * 255).astype(np.uint8))
     out = task.predict_file(cfg, parts, _png(tmp_path / "p.png", pixels), tmp_path / "o.png",
                             torch.device("cpu"))
     image = torch.from_numpy(pixels.transpose(2, 0, 1).astype(np.float32) / 255)
