@@ -84,6 +84,33 @@ class RunLogger:
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     self._tb.add_scalar(key, value, step)
 
+    def log_image(self, step: int, tag: str, path: Path) -> None:
+        """Mirror a sample grid PNG to TensorBoard's images (the PNG on disk stays the record)."""
+        if self._tb is None:
+            return
+        import numpy as np
+        from PIL import Image
+
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("RGB"))
+        self._tb.add_image(tag, array, step, dataformats="HWC")
+
+    def log_hparams(self, config: dict[str, Any], metrics: dict[str, float]) -> None:
+        """The run's config (scalar values, dotted keys) beside its final test metrics, in
+        TensorBoard's HParams view (``tensorboard/hparams``), so runs can be compared by setting."""
+        if self._tb is None or not metrics:
+            return
+        flat: dict[str, Any] = {}
+        for section, values in config.items():
+            items = values.items() if isinstance(values, dict) else [("", values)]
+            for key, value in items:
+                name = f"{section}.{key}" if key else section
+                if isinstance(value, (bool, int, float, str)):
+                    flat[name] = value
+                elif isinstance(value, (list, tuple)):
+                    flat[name] = str(list(value))
+        self._tb.add_hparams(flat, {k: v for k, v in metrics.items() if math.isfinite(v)}, run_name="hparams")
+
     def close(self) -> None:
         if self._tb is not None:
             self._tb.flush()

@@ -331,8 +331,9 @@ class Trainer:
         result = self.evaluate("test")
         if main:
             (self.run_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
-            logger.log(self.step, {f"test/{k}": v for k, v in result["metrics"].items()
-                                   if isinstance(v, (int, float))})
+            final = {f"test/{k}": v for k, v in result["metrics"].items() if isinstance(v, (int, float))}
+            logger.log(self.step, final)
+            logger.log_hparams(self.cfg.to_dict(), final)
         logger.close()
         return result
 
@@ -343,7 +344,9 @@ class Trainer:
             if result["metrics"]:
                 logger.log(step, {f"val/{k}": v for k, v in result["metrics"].items()})
         if t.sample_every and (step % t.sample_every == 0 or step == t.max_steps):
-            self.write_samples(step)
+            path = self.write_samples(step)
+            if path is not None:
+                logger.log_image(step, "samples", path)
         if t.checkpoint_every and step % t.checkpoint_every == 0:
             self.save()
 
@@ -391,12 +394,12 @@ class Trainer:
         return result
 
     @torch.no_grad()
-    def write_samples(self, step: int, n: int = 4) -> None:
+    def write_samples(self, step: int, n: int = 4) -> Path | None:
         """``samples/step_<step>.png``: ``n`` validation examples as labelled panels with a
         zoomed detail; with ``eval.compare_checkpoint`` the compared (non-adversarial) model's
-        output sits beside this run's."""
+        output sits beside this run's. Returns the path (``None`` on ranks other than 0)."""
         if not self.dist.is_main:
-            return
+            return None
         from recon.evaluation import iterate_batches
 
         model = self.eval_generator
@@ -405,10 +408,11 @@ class Trainer:
         batch = self.to_device(next(iterate_batches(dataset, n, n)))
         panels, labels = sample_panels(self.parts, self.cfg, batch, model, self._comparison_generator(),
                                        lambda: step_generator(self.cfg.seed, 0, 0, self.device))
-        save_grid(panels, self.run_dir / "samples" / f"step_{step:07d}.png", labels=labels or None,
-                  zoom="target" in labels)
+        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        save_grid(panels, path, labels=labels or None, zoom="target" in labels)
         if self.ema is None:
             self.generator.train()
+        return path
 
     def _comparison_generator(self) -> tuple[str, nn.Module] | None:
         """``(label, generator)`` of ``eval.compare_checkpoint`` (loaded once), or None."""
