@@ -103,7 +103,10 @@ _EXPORTS: dict[str, str] = {
     "write_image": "recon.data.readers",
     "write_nifti": "recon.data.readers",
     "write_like": "recon.prediction",
+    "output_kind": "recon.prediction",
+    "is_dicom_file": "recon.data.dicom",
     "predict_scan": "recon.prediction",
+    "predict_volume": "recon.prediction",
     # data: volumes and preprocessing
     "Volume": "recon.data.volume",
     "check_finite": "recon.data.volume",
@@ -216,7 +219,8 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.split_record import record_split
     from recon.data.volume import Volume, check_finite, denormalize, normalize_percentile
     from recon.data.volumes3d import load_split_volumes
-    from recon.prediction import predict_scan, write_like
+    from recon.prediction import output_kind, predict_scan, predict_volume, write_like
+    from recon.data.dicom import is_dicom_file
     from recon.errors import CheckpointError, ConfigError, DataError, UsageError
     from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
     from recon.generative_eval import evaluate_generative

@@ -9,10 +9,11 @@
   one (320x320), written as NIfTI ``(H, W, slices)`` (identity affine: fastMRI files carry no
   geometry) or, for a ``.h5`` output, as fastMRI's submission layout (``reconstruction``
   ``(slices, H, W)``), in the file's intensity units.
-- NIfTI / PNG (a magnitude image): normalised as in training, undersampled retrospectively with
+- NIfTI / DICOM / PNG (a magnitude image): normalised as in training, undersampled retrospectively with
   the run's simulation (smooth phase, coils, the run's mask with seed ``mask.seed``), then
-  reconstructed; NIfTI slice by slice along ``data.axis``, written with the same affine and the
-  original intensity scale.
+  reconstructed; volumes slice by slice along ``data.axis``, written in the input's format
+  (NIfTI header and pixel type, or a derived DICOM series) with the same affine and the
+  original intensity scale (:func:`recon.api.write_like`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import torch
 from torch import Tensor
 
 from recon.api import RunConfig
-from recon.api import is_image, is_nifti, read_image, read_nifti, write_like, write_nifti
-from recon.api import check_finite, denormalize, normalize_percentile
+from recon.api import (is_dicom_file, is_image, is_nifti, output_kind, predict_volume, read_any, read_image, write_like,
+                       write_nifti)
+from recon.api import check_finite
 from recon.api import DataError, UsageError
 from recon.api import iterate_batches, split_generated
 from recon_kspace.data import Simulation
@@ -117,16 +119,15 @@ def predict_file(parts: Any, cfg: RunConfig, input_path: Path, output_path: Path
     """Reconstruct ``input_path`` into ``output_path`` (see the module docstring)."""
     if input_path.suffix.lower() in HDF5_SUFFIXES:
         return predict_fastmri(parts, cfg, input_path, output_path, device)
-    if is_nifti(input_path):
-        if not is_nifti(output_path):
-            raise UsageError(f"{output_path}: a NIfTI input needs a .nii or .nii.gz output")
-        volume = read_nifti(input_path)
-        normed = normalize_percentile(volume)
-        axis = cfg.data.axis
-        slices = np.moveaxis(normed.array[0], axis, 0)  # (S, h, w)
-        result = reconstruct(parts, _simulated_items(cfg, slices), device)
-        values = denormalize(np.moveaxis(result, 0, axis), normed.norm)[None]
-        return write_like(output_path, values, volume.affine, volume, "recon predict: mri_kspace (simulated sampling)")
+    if is_nifti(input_path) or input_path.is_dir() or is_dicom_file(input_path):  # a volume: NIfTI or DICOM
+        volume = read_any(input_path)
+        if volume.spatial_dims != 3:
+            raise DataError(f"{input_path}: expected a volume, got a {volume.spatial_dims}D image")
+        output_kind(output_path, volume)  # NIfTI, or a DICOM series for a DICOM input
+        slices_of = lambda inputs: reconstruct(parts, _simulated_items(cfg, inputs[:, 0]), device)[:, None]  # noqa: E731
+        result = predict_volume(parts, cfg, volume, device, run=slices_of)
+        return write_like(output_path, result.array, result.affine, volume,
+                          "recon predict: mri_kspace (simulated sampling)")
     if is_image(input_path):
         if not is_image(output_path):
             raise UsageError(f"{output_path}: an image input needs an image output (.png, .tif ...)")

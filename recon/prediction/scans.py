@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -71,22 +71,29 @@ def _run(parts: Parts, inputs: np.ndarray, device: torch.device, batch_size: int
 
 
 def predict_volume(parts: Parts, cfg: "RunConfig", volume: Volume, device: torch.device,
-                   channels: int = 1) -> Volume:
+                   channels: int = 1, run: Callable[[np.ndarray], np.ndarray] | None = None) -> Volume:
     """The model's output for ``volume`` (as read), on the file's own voxel order: ``(C', ...)``
     values in the file's intensity units (or [0, 1] without ``parts.restore_intensity``) and
-    the output grid's affine; ``norm`` is the preparation's intensity map, ``meta`` the input's."""
+    the output grid's affine; ``norm`` is the preparation's intensity map, ``meta`` the input's.
+
+    ``run`` maps prepared model inputs ``(N, C, *spatial)`` in [0, 1] to outputs; the default
+    feeds ``{"input": x}`` to ``parts.generate`` (a task whose measurement is more than an
+    image, e.g. simulated k-space, passes its own)."""
     prepared = prepare(volume, training_options(cfg, volume))
     array = _channels(prepared.array, channels)
     batch_size = max(1, int(getattr(cfg.eval, "batch_size", 8)))
+    if run is None:
+        def run(inputs: np.ndarray) -> np.ndarray:
+            return _run(parts, inputs, device, batch_size)
     if prepared.spatial_dims == 3 and parts.predict_dims == 2:
         axis = int(cfg.data.axis)
         slices = np.moveaxis(array, axis + 1, 1).transpose(1, 0, 2, 3)  # (S, C, h, w)
         if min(slices.shape[-2:]) < 4:
             raise DataError(f"{volume.source}: slices of {slices.shape[-2]}x{slices.shape[-1]} along axis {axis} "
                             "are too small for the model")
-        out = np.moveaxis(_run(parts, slices, device, batch_size).transpose(1, 0, 2, 3), 1, axis + 1)
+        out = np.moveaxis(run(slices).transpose(1, 0, 2, 3), 1, axis + 1)
     else:
-        out = _run(parts, array[None], device, 1)[0]
+        out = run(array[None])[0]
     affine = resampled_affine(prepared.affine, prepared.array.shape[1:], out.shape[1:]) \
         if prepared.spatial_dims == 3 else prepared.affine
     out = _channels(out, volume.channels)  # a gray input stays gray through an RGB model

@@ -28,10 +28,11 @@ def _photos(folder: Path, n: int, suffix: str = ".png", rgb: bool = False) -> Pa
     return folder
 
 
-def test_eval_on_the_held_out_files_equals_the_runs_test_split(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", ["mri_superres", "mri_motion", "mri_kspace", "inpainting"])
+def test_eval_on_the_held_out_files_equals_the_runs_test_split(cli, tmp_path: Path, task: str) -> None:
     data = _photos(tmp_path / "data", 12)
     run = tmp_path / "run"
-    result = cli("run", "--task", "mri_superres", *SMOKE, "--data", data, "--out", run,
+    result = cli("run", "--task", task, *SMOKE, "--data", data, "--out", run,
                  "--set", "data.min_foreground=0", "--set", "eval.max_images=0", "--set", "eval.patch_kid=false")
     assert result.code == 0, result.err
     splits = json.loads((run / "splits.json").read_text())
@@ -45,9 +46,10 @@ def test_eval_on_the_held_out_files_equals_the_runs_test_split(cli, tmp_path: Pa
     report = json.loads(cli("eval", "--checkpoint", run / "checkpoints" / "last.pt", "--data", held_out,
                             "--set", "eval.patch_kid=false", "--json", "-").out)
     own = json.loads((run / "eval.json").read_text())
-    assert report["n_images"] == own["n_images"] == len(test_files)
-    for key in ("psnr", "ssim", "nmse", "st_lpips"):
-        assert report["metrics"][key] == pytest.approx(own["metrics"][key], rel=1e-6), key
+    assert report["n_images"] == own["n_images"] >= len(test_files)  # inpainting: patches per image
+    assert set(report["metrics"]) == set(own["metrics"])
+    for key, value in own["metrics"].items():
+        assert report["metrics"][key] == pytest.approx(value, rel=1e-6), key
     assert report["baselines"] == own["baselines"]
 
 

@@ -17,7 +17,7 @@ from recon.prediction.grid import resampled_affine
 
 SMOKE = ["--preset", "smoke", "--set", "trainer.progress=false", "--set", "trainer.eval_every=0",
          "--set", "trainer.sample_every=0"]
-TASKS = ("mri_superres", "mri_superres_3d", "mri_motion", "mri_translation", "inpainting")
+TASKS = ("mri_superres", "mri_superres_3d", "mri_motion", "mri_translation", "inpainting", "mri_kspace")
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +224,26 @@ def test_dicom_series_in_gives_a_dicom_series_out(cli, checkpoints, tmp_path: Pa
     assert first_out.StudyInstanceUID == first_in.StudyInstanceUID and first_out.PatientID == first_in.PatientID
     assert list(first_out.ImageType)[:2] == ["DERIVED", "SECONDARY"]
     assert "mri_superres" in first_out.SeriesDescription
+
+
+def test_kspace_reconstruction_of_a_volume_keeps_its_format(cli, checkpoints, tmp_path: Path) -> None:
+    """A magnitude volume, undersampled by the run's simulation and reconstructed, is written on
+    the input's grid and pixel type (NIfTI) or as a derived series on the input's grid (DICOM)."""
+    from tests.user_data.test_dicom_out import make_series
+
+    source = sagittal_int16(tmp_path / "sag.nii.gz")
+    result = cli("predict", "--checkpoint", checkpoints["mri_kspace"], tmp_path / "sag.nii.gz",
+                 "-o", tmp_path / "k.nii.gz")
+    assert result.code == 0, result.err
+    out = nib.load(str(tmp_path / "k.nii.gz"))
+    assert out.shape == source.shape and np.abs(out.affine - source.affine).max() < 1e-4
+    assert out.get_data_dtype() == np.int16
+    make_series(tmp_path / "series")
+    inputs = sorted((tmp_path / "series").iterdir())
+    result = cli("predict", "--checkpoint", checkpoints["mri_kspace"], tmp_path / "series", "-o", tmp_path / "k")
+    assert result.code == 0, result.err
+    outputs = sorted((tmp_path / "k").iterdir())
+    in_affine, in_size = _dicom_affine(inputs)
+    out_affine, out_size = _dicom_affine(outputs)
+    assert out_size == in_size and len(outputs) == len(inputs)
+    assert np.abs(out_affine - in_affine).max() < 1e-4
