@@ -38,6 +38,14 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (default auto)")
 
 
+def _add_inference_arguments(parser: argparse.ArgumentParser, examples: str) -> None:
+    """``--set`` (the model's and its geometry's keys refused) and ``--device`` of eval / predict."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a config value of the checkpoint's run ({examples}); keys of the model "
+                             "and its geometry (model.*, data.scale, data.axis...) are refused")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recon", description="Image reconstruction with adversarial losses.")
     parser.add_argument("--version", action="version", version=f"recon {__version__}",
@@ -60,10 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "checkpoint's eval.max_images); 0 = every image")
     ev.add_argument("--json", help="write the result as JSON to this file ('-' prints JSON instead of the table)")
     ev.add_argument("--compare", help="a second checkpoint to report beside the model (e.g. non-adversarial)")
-    ev.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config value of the checkpoint's run (eval.*, mask.acceleration...); keys "
-                         "of the model and its geometry (model.*, data.scale, data.axis...) are refused")
-    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
+    _add_inference_arguments(ev, "eval.*, mask.acceleration...")
 
     pr = sub.add_parser("predict", help="apply a checkpoint to NIfTI/DICOM/PNG/TIFF/HDF5 files or folders")
     pr.add_argument("--checkpoint", required=True, help="a checkpoint of a conditional task (checkpoints/last.pt)")
@@ -76,10 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--strict", action="store_true",
                     help="stop at the first bad input (default: report it, go on, exit 2 at the end)")
     pr.add_argument("--mask", help="inpainting: the hole mask image (white = hole); default: <input>_mask.png")
-    pr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config value of the checkpoint's run (eval.batch_size...); keys of the "
-                         "model and its geometry (model.*, data.scale, data.axis...) are refused")
-    pr.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")
+    _add_inference_arguments(pr, "eval.batch_size...")
 
     gen = sub.add_parser("generate", help="sample an unconditional model")
     gen.add_argument("--checkpoint", required=True, help="a checkpoint of an unconditional task (stylegan2)")
