@@ -6,7 +6,7 @@ no such units (``unit_range=True``: e.g. a synthesised contrast), which then spa
 range of an integer output type.
 
 * NIfTI: the input's header is the template (qform/sform codes, units, intent, TR...); the
-  affine is the output grid's; ``descrip`` says what recon did. An integer input stays
+  affine is the output grid's; ``descrip`` says what recon did, then the input's description. An integer input stays
   integer: nibabel chooses ``scl_slope``/``scl_inter`` so the float values fit the type (at
   most half a slope step of rounding). Unit-range outputs are written as float32.
 * PNG/TIFF/BMP: the input's bit depth (8 or 16 bits; float TIFF stays float32). JPEG is
@@ -110,7 +110,8 @@ def _write_nifti(path: Path, array: np.ndarray, affine: np.ndarray, like: Volume
     qform_code = int(template["qform_code"]) if template is not None else 0
     image.set_sform(affine, code=sform_code or 2)  # 2: aligned to another image (the input)
     image.set_qform(affine, code=qform_code or 1)  # 1: scanner anatomical
-    image.header["descrip"] = note.encode("ascii", "replace")[:79]
+    original = bytes(template["descrip"]).rstrip(b"\0").decode("ascii", "replace") if template is not None else ""
+    image.header["descrip"] = (f"{note} | {original}" if original else note).encode("ascii", "replace")[:79]
     if np.issubdtype(dtype, np.integer):
         image.header.set_slope_inter(None, None)  # nibabel fits scl_slope / scl_inter to the values
     nib.save(image, str(path))

@@ -68,7 +68,8 @@ def test_nifti_superres_keeps_type_header_and_gets_its_real_grid(cli, checkpoint
     assert out.get_data_dtype() == np.int16
     assert (int(out.header["qform_code"]), int(out.header["sform_code"])) == (1, 4)
     assert out.header.get_xyzt_units() == ("mm", "sec")
-    assert out.header["descrip"].tobytes().startswith(b"recon predict: mri_superres")
+    description = out.header["descrip"].tobytes().rstrip(b"\0")
+    assert description == b"recon predict: mri_superres (smoke preset) | scanner export"
     assert 0 <= out.get_fdata().min() and out.get_fdata().max() <= source.get_fdata().max() * 1.05
 
 
@@ -111,7 +112,14 @@ def test_same_grid_tasks_keep_the_affine(cli, checkpoints, tmp_path: Path) -> No
     assert t2.get_data_dtype() == np.float32 and 0 <= t2.get_fdata().min() and t2.get_fdata().max() <= 1
 
 
-def test_png_bit_depth_is_kept(cli, checkpoints, tmp_path: Path) -> None:
+def test_png_and_tiff_bit_depth_is_kept(cli, checkpoints, tmp_path: Path) -> None:
+    import tifffile
+
+    tifffile.imwrite(str(tmp_path / "c.tif"), (np.random.default_rng(2).random((40, 48)) * 60000).astype(np.uint16))
+    result = cli("predict", "--checkpoint", checkpoints["mri_superres"], tmp_path / "c.tif",
+                 "-o", tmp_path / "c_sr.tif")
+    assert result.code == 0, result.err
+    assert tifffile.imread(str(tmp_path / "c_sr.tif")).dtype == np.uint16
     png16(tmp_path / "a.png")
     Image.fromarray((np.random.default_rng(1).random((40, 48)) * 255).astype(np.uint8)).save(tmp_path / "b.png")
     for name in ("a", "b"):
