@@ -1,124 +1,123 @@
-"""The two loops recon's trainer is timed against, with the same networks, losses and batch.
+"""The two loops recon's trainer is timed against, doing exactly the trainer's maths.
 
-- :class:`PlainLoop`: a hand-written PyTorch step, the maths of ``recon.train.phases``
-  without its bookkeeping (no phases, NaN checks, loss scaler, autocast, DDP hooks or
-  per-term logging): discriminator update (adversarial loss + lazy R1/GP), generator update
-  (the task's content terms + the adversarial term + its lazy G regularizer), EMA.
+- :class:`PlainLoop`: a hand-written PyTorch step without recon's bookkeeping (no phase
+  functions, finiteness checks, loss scaler, autocast, DDP hooks or per-term logging):
+  D update, G update with D frozen, EMA, learning-rate schedules.
 - :func:`monai_gan_trainer`: MONAI's ``GanTrainer`` (an Ignite engine) with the same
-  networks, optimizers and loss functions (R1 and EMA added as a loss term and an Ignite
-  handler), so the comparison is about the training loop, not the maths.
+  networks, optimizers and loss functions. Its G step is made like-for-like: D is frozen
+  while G's loss is computed (MONAI itself leaves D's weights requiring gradients, so its
+  G backward would also compute D's weight gradients and throw them away).
 
-Both copy the trainer's networks (same initial weights) and build their own Adam
-optimizers with the trainer's hyper-parameters. The loss functions are recon's own pure
-functions (``recon.losses``) and the task's parts (``content_loss``, ``generate`` ...):
-the point is to time the loop around them.
+The maths is the trainer's own: the run's objective (``Parts.objective`` or the default
+:class:`recon.losses.objective.GANObjective` of ``cfg.loss``: content terms, the adversarial
+loss, lazy R1 / gradient penalty every ``loss.reg_interval`` steps, the lazy generator
+regularizer every ``loss.g_reg_interval`` steps, LDL's artifact term), the step RNG and the
+per-step seeding of the global RNG of :mod:`recon.train.runtime`, recon's EMA with its ramp,
+and the trainer's schedules. Both copy the trainer's networks (same initial weights) and
+build their own Adam optimizers with the trainer's hyper-parameters, so one step of each
+loop gives the trainer's weights (``tests/test_benchmark_loops.py``): the comparison is
+about the loop, never the maths.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
 
-from recon.losses import ADVERSARIAL_LOSSES, gradient_penalty, r1_penalty
 from recon.task import split_generated
-from recon.train.runtime import step_generator
+from recon.train.phases import PhaseContext
+from recon.train.runtime import seed_step, step_generator
+
+
+@dataclasses.dataclass
+class _GivenOutput(PhaseContext):
+    """A phase context whose ``generate`` returns an output computed by the caller (MONAI's
+    ``g_inferer``) instead of running the generator again."""
+
+    given: tuple[Tensor, dict[str, Tensor]] | None = None
+
+    def generate(self, generator: nn.Module, batch: dict[str, Tensor],
+                 rng: torch.Generator | None) -> tuple[Tensor, dict[str, Tensor]]:
+        if self.given is not None and generator is self.generator:
+            return self.given
+        return super().generate(generator, batch, rng)
 
 
 class _Maths:
-    """The per-step loss maths shared by the plain loop and the MONAI loss functions."""
+    """Copies of the trainer's networks, optimizers, schedules and EMA, and its objective."""
 
     def __init__(self, trainer: Any) -> None:
         self.parts, self.cfg, self.device = trainer.parts, trainer.cfg, trainer.device
         self.G = copy.deepcopy(trainer.generator)
         self.D = copy.deepcopy(trainer.discriminator) if trainer.discriminator is not None else None
         t = self.cfg.trainer
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
+        self.opt_g = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=t.lr_g,
+                                      betas=tuple(t.betas))
         self.opt_d = (torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
                       if self.D is not None else None)
-        self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if t.ema_decay > 0 else None
-        self.augment = copy.deepcopy(trainer.augment)
-        self.g_reg = copy.deepcopy(trainer.g_regularizer)
-        self.perceptual_fn = trainer.perceptual_fn
-        self.adv = ADVERSARIAL_LOSSES[self.cfg.loss.gan_type]
+        self.sched_g = trainer._scheduler(self.opt_g)
+        self.sched_d = trainer._scheduler(self.opt_d) if self.opt_d is not None else None
+        self.ema = copy.deepcopy(trainer.ema)
+        self.objective = trainer.objective
+        self.ctx = _GivenOutput(
+            parts=self.parts, objective=self.objective, cfg=self.cfg, device=self.device, generator=self.G,
+            discriminator=self.D, discriminator_raw=self.D, augment=copy.deepcopy(trainer.augment),
+            g_regularizer=copy.deepcopy(trainer.g_regularizer), perceptual_fn=trainer.perceptual_fn,
+            ema_generator=self.ema.model if self.ema is not None else None)
 
-    def rng(self, step: int) -> torch.Generator:
-        return step_generator(self.cfg.seed, step, 0, self.device)
+    def start_step(self, step: int) -> torch.Generator:
+        """The trainer's randomness of step ``step``: the step RNG, the global RNG seeded."""
+        rng = step_generator(self.cfg.seed, step, 0, self.device)
+        seed_step(self.cfg.seed, step, 0)
+        return rng
 
     def adversarial_on(self, step: int) -> bool:
         return self.D is not None and self.cfg.loss.adversarial > 0 and step >= self.cfg.trainer.d_warmup_steps
 
-    def _aug(self, images: Tensor) -> Tensor:
-        return self.augment(images) if self.augment is not None else images
+    def d_loss(self, batch: dict[str, Tensor], step: int, rng: torch.Generator) -> Tensor:
+        """The objective's D terms (the fake from ``ctx.given`` or generated); ADA follows D."""
+        phase = self.objective.discriminator_loss(self.ctx, batch, step, rng)
+        augment = self.ctx.augment
+        if augment is not None and hasattr(augment, "update") and phase.real_logits is not None:
+            augment.update(phase.real_logits.flatten())
+        return sum(phase.terms.values())  # type: ignore[return-value]
 
-    def d_loss(self, batch: dict[str, Tensor], fake: Tensor, step: int, rng: torch.Generator) -> Tensor:
-        """Adversarial D loss on real and ``fake`` (detached here), plus lazy R1/GP."""
-        loss_cfg, parts, D = self.cfg.loss, self.parts, self.D
-        reg_due = step % max(1, loss_cfg.reg_interval) == 0
-        real = parts.real_images(batch).detach().requires_grad_(reg_due and loss_cfg.r1_gamma > 0)
-        real_in = self._aug(parts.discriminator_input(batch, real))
-        fake_in = self._aug(parts.discriminator_input(batch, fake.detach()))
-        real_logits, fake_logits = D(real_in), D(fake_in)
-        loss = self.adv.d_loss(real_logits, fake_logits)
-        if real.requires_grad:
-            loss = loss + r1_penalty(real_logits, real) * (loss_cfg.r1_gamma / 2) * loss_cfg.reg_interval
-        if reg_due and self.adv.gradient_penalty and loss_cfg.gp_weight > 0:
-            loss = loss + (gradient_penalty(D, real_in, fake_in, generator=rng)
-                           * loss_cfg.gp_weight * loss_cfg.reg_interval)
-        if self.augment is not None and hasattr(self.augment, "update"):
-            self.augment.update(real_logits.detach().flatten())
-        return loss
+    def g_loss(self, batch: dict[str, Tensor], step: int, rng: torch.Generator, adversarial_on: bool) -> Tensor:
+        return sum(self.objective.generator_loss(self.ctx, batch, step, rng, adversarial_on).terms.values())  # type: ignore[return-value]
 
-    def g_loss(self, batch: dict[str, Tensor], fake: Tensor, step: int, adversarial_on: bool) -> Tensor:
-        """Content terms + adversarial G term + the lazy generator regularizer."""
-        loss_cfg, parts = self.cfg.loss, self.parts
-        terms = parts.content_loss(batch, fake, self.perceptual_fn)
-        if adversarial_on:
-            fake_logits = self.D(self._aug(parts.discriminator_input(batch, fake)))
-            real_logits = None
-            if self.adv.needs_real_in_g:
-                real_in = self._aug(parts.discriminator_input(batch, parts.real_images(batch)))
-                real_logits = self.D(real_in).detach()
-            terms["g_adv"] = loss_cfg.adversarial * self.adv.g_loss(fake_logits, real_logits)
-        if self.g_reg is not None and step % max(1, loss_cfg.reg_interval) == 0:
-            terms["g_reg"] = self.g_reg(self.G, batch) * loss_cfg.reg_interval
-        return sum(terms.values()) if terms else fake.sum() * 0
-
-    @torch.no_grad()
-    def ema_update(self) -> None:
-        if self.ema is None:
-            return
-        decay = self.cfg.trainer.ema_decay
-        for pe, p in zip(self.ema.parameters(), self.G.parameters(), strict=True):
-            pe.lerp_(p, 1 - decay)
-        for be, b in zip(self.ema.buffers(), self.G.buffers(), strict=True):
-            be.copy_(b)
+    def end_step(self, step: int, adversarial_on: bool) -> None:
+        """EMA and learning-rate schedules, as the trainer after each step."""
+        if self.ema is not None:
+            self.ema.update(self.G, step)
+        self.sched_g.step()
+        if self.sched_d is not None and adversarial_on:
+            self.sched_d.step()
 
 
 class PlainLoop(_Maths):
     """A hand-written training step with the trainer's maths; ``step(batch, i)``."""
 
     def step(self, batch: dict[str, Tensor], step: int) -> None:
-        rng = self.rng(step)
+        rng = self.start_step(step)
         adv_on = self.adversarial_on(step)
         if adv_on:
+            assert self.opt_d is not None and self.D is not None
             for _ in range(self.cfg.trainer.d_steps):
                 self.opt_d.zero_grad(set_to_none=True)
-                with torch.no_grad():
-                    fake, _ = split_generated(self.parts.generate(self.G, batch, rng))
-                self.d_loss(batch, fake, step, rng).backward()
+                self.d_loss(batch, step, rng).backward()
                 self.opt_d.step()
         self.opt_g.zero_grad(set_to_none=True)
         if self.D is not None:
             self.D.requires_grad_(False)
-        fake, aux = split_generated(self.parts.generate(self.G, batch, rng))
-        self.g_loss({**batch, **aux}, fake, step, adv_on).backward()
+        self.g_loss(batch, step, rng, adv_on).backward()
         if self.D is not None:
             self.D.requires_grad_(True)
         self.opt_g.step()
-        self.ema_update()
+        self.end_step(step, adv_on)
 
 
 class _RepeatBatch(torch.utils.data.Dataset):
@@ -137,25 +136,28 @@ class _RepeatBatch(torch.utils.data.Dataset):
 def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -> tuple[Any, _Maths]:
     """MONAI's ``GanTrainer`` over ``iterations`` copies of ``batch``, with the trainer's maths.
 
-    Conditional generators get the batch through ``g_prepare_batch`` (MONAI's hook for the
-    generator's input) and a ``g_inferer`` that calls ``parts.generate``. MONAI runs the first
-    generator forward of each iteration with autograd on (its design); we keep that.
-    ``decollate=False`` and ``optim_set_to_none=True`` are MONAI's fastest settings for
-    training without post-processing. Raises ImportError without pytorch-ignite.
+    MONAI generates once for the D steps and once for the G step of each iteration (through
+    ``g_inferer``, which calls ``parts.generate`` with the iteration's step RNG); the loss
+    functions receive those outputs (no second generator pass). D is frozen while G's loss
+    is computed and unfrozen before D's. ``decollate=False`` and ``optim_set_to_none=True``
+    are MONAI's fastest settings for training without post-processing. Raises ImportError
+    without pytorch-ignite.
     """
     from ignite.engine import Events
     from monai.engines import GanTrainer
     from monai.inferers import Inferer
 
     maths = _Maths(trainer)
-    holder: dict[str, Any] = {}
+    state: dict[str, Any] = {}
 
-    def step() -> int:
-        return holder["engine"].state.iteration - 1  # Ignite counts from 1
+    def begin(engine: Any) -> None:
+        step = engine.state.iteration - 1  # Ignite counts from 1
+        state.update(step=step, rng=maths.start_step(step), adversarial=maths.adversarial_on(step))
 
     class TaskInferer(Inferer):
         def __call__(self, inputs: dict[str, Tensor], network: nn.Module, *args: Any, **kwargs: Any) -> Tensor:
-            return split_generated(maths.parts.generate(network, inputs, maths.rng(step())))[0]
+            state["output"] = split_generated(maths.parts.generate(network, inputs, state["rng"]))
+            return state["output"][0]
 
     def prepare(batchdata: dict[str, Tensor], device: Any = None, non_blocking: bool = False,
                 **kwargs: Any) -> dict[str, Tensor]:
@@ -163,13 +165,25 @@ def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -
 
     def g_prepare(num_latents: Any = None, latent_size: Any = None, device: Any = None,
                   non_blocking: bool = False, **kwargs: Any) -> dict[str, Tensor]:
-        return holder["engine"].state.batch
+        return state["engine"].state.batch
 
     def d_loss(g_output: Tensor, d_input: dict[str, Tensor]) -> Tensor:
-        return maths.d_loss(d_input, g_output, step(), maths.rng(step()))
+        assert maths.D is not None
+        maths.D.requires_grad_(True)
+        maths.ctx.given = (g_output.detach(), {})
+        try:
+            return maths.d_loss(d_input, state["step"], state["rng"])
+        finally:
+            maths.ctx.given = None
 
     def g_loss(g_output: Tensor) -> Tensor:
-        return maths.g_loss(holder["engine"].state.batch, g_output, step(), True)
+        assert maths.D is not None
+        maths.D.requires_grad_(False)  # like-for-like: no gradients for D's weights in G's step
+        maths.ctx.given = state["output"]
+        try:
+            return maths.g_loss(state["engine"].state.batch, state["step"], state["rng"], True)
+        finally:
+            maths.ctx.given = None
 
     loader = torch.utils.data.DataLoader(_RepeatBatch(batch, iterations), batch_size=None)
     engine = GanTrainer(
@@ -179,23 +193,34 @@ def monai_gan_trainer(trainer: Any, batch: dict[str, Tensor], iterations: int) -
         g_inferer=TaskInferer(), d_train_steps=trainer.cfg.trainer.d_steps,
         d_prepare_batch=prepare, g_prepare_batch=g_prepare, decollate=False, optim_set_to_none=True,
     )
-    holder["engine"] = engine
-    engine.add_event_handler(Events.ITERATION_COMPLETED, lambda _: maths.ema_update())
+    state["engine"] = engine
+    engine.add_event_handler(Events.ITERATION_STARTED, begin)
+    engine.add_event_handler(Events.ITERATION_COMPLETED, lambda _: maths.end_step(state["step"], True))
     return engine, maths
 
 
-def attach_timer(engine: Any, times: list[float], after: Callable[[int], None]) -> None:
-    """Record each iteration's time (ITERATION_STARTED to the handlers of ITERATION_COMPLETED)
-    in ``times``, then call ``after(iteration)`` outside the timed span."""
+def attach_timer(engine: Any, times: list[float], after: Callable[[int], None], device: torch.device) -> None:
+    """Record each iteration's time (ITERATION_STARTED to the handlers of ITERATION_COMPLETED,
+    CUDA synchronised at both ends) in ``times``, then call ``after(iteration)`` outside the
+    timed span."""
     import time
 
     from ignite.engine import Events
 
     marks: dict[str, float] = {}
-    engine.add_event_handler(Events.ITERATION_STARTED, lambda _: marks.__setitem__("t", time.perf_counter()))
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def start(_: Any) -> None:
+        sync()
+        marks["t"] = time.perf_counter()
 
     def stop(e: Any) -> None:
+        sync()
         times.append(time.perf_counter() - marks["t"])
         after(e.state.iteration - 1)
 
+    engine.add_event_handler(Events.ITERATION_STARTED, start)
     engine.add_event_handler(Events.ITERATION_COMPLETED, stop)

@@ -98,7 +98,7 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
         monai_status = "skipped: " + ("not asked for" if not with_monai else "the task has no discriminator")
     if engine is not None:
         all_monai: list[float] = []
-        attach_timer(engine, all_monai, pair)
+        attach_timer(engine, all_monai, pair, device)
         engine.run()
         times["monai"] = all_monai[warmup:]
     else:
