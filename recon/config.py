@@ -59,6 +59,12 @@ class TrainerConfig:
     num_workers: int = ranged(0, ge=0, le=256)
     threads: int = ranged(0, ge=0, le=4096)  # torch CPU threads (0: torch's default, one per core)
     progress: bool = True
+    # fine-tuning (``recon run --init-from``): the parent checkpoint a new run's networks start from
+    # (resolved path, "" = none), which of them, and the file's sha256 (recorded by the run)
+    init_from: str = ""
+    init_parts: list[Literal["generator", "discriminator"]] = field(
+        default_factory=lambda: ["generator", "discriminator"])
+    init_sha256: str = ""
 
 
 @dataclass
@@ -99,10 +105,16 @@ class ModelConfig:
 
     ``g_network`` / ``d_network`` select a network registered through ``register_networks``
     (with role generator / discriminator) in place of the task's own; ``""`` keeps the task's.
+    ``freeze``: fnmatch patterns of the generator's parameter names (``["head.*", "body.0.*"]``)
+    left out of training (``requires_grad=False``, not in the optimizer).
+    ``d_spectral_norm``: spectrally normalise every convolution and linear layer of the
+    discriminator, the task's or the registered one (:func:`recon.nets.apply_spectral_norm`).
     """
 
     g_network: str = ""
     d_network: str = ""
+    freeze: list[str] = field(default_factory=list)
+    d_spectral_norm: bool = False
 
 
 @dataclass

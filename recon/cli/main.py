@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="your own data: a file or folder (default: the task's built-in source)")
     run.add_argument("--out", help="run directory (default: runs/<task>/<time>)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    run.add_argument("--init-from", metavar="CKPT",
+                     help="fine-tune: a new run (step 0, fresh optimizers, this run's config) whose networks start "
+                          "from CKPT's weights (a checkpoint of this or another task with the same networks); "
+                          "recorded with its sha256 in config.yaml; freeze layers with --set model.freeze=[...]")
+    run.add_argument("--init-parts", metavar="PARTS",
+                     help="with --init-from: the comma-separated networks to initialise, generator and/or "
+                          "discriminator (default generator,discriminator; a D only where both runs have one)")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on the test split or on your data")
     ev.add_argument("--checkpoint", required=True, help="the checkpoint to score (checkpoints/last.pt of a run)")

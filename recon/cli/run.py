@@ -114,6 +114,34 @@ def _refuse_changes_on_resume(args: argparse.Namespace, task: Any, saved: dict[s
                              "and change a value on resume with --set KEY=VALUE")
 
 
+def _refuse_init_on_resume(args: argparse.Namespace, run_dir: Path, saved: dict[str, Any] | None = None,
+                           cfg: Any = None) -> None:
+    """A resumed run restores its own checkpoint: ``--init-from`` / ``--init-parts``, or a ``--set`` of
+    ``trainer.init_*`` (its recorded parent) that changes it, would not take effect."""
+    if args.init_from or args.init_parts:
+        option = "--init-from" if args.init_from else "--init-parts"
+        raise UsageError(f"{option} with --resume: a resumed run continues from its own checkpoint in {run_dir}; "
+                         "leave it out to resume, or start a new fine-tuned run with another --out")
+    if saved is None or cfg is None:
+        return
+    before = saved.get("trainer", {})
+    for key in ("init_from", "init_parts", "init_sha256"):
+        if key in before and before[key] != _dotted(cfg.to_dict()).get(f"trainer.{key}"):
+            raise UsageError(f"--set trainer.{key} with --resume: it records the parent of the run in {run_dir} "
+                             "and cannot change; leave it out to resume")
+
+
+def _apply_init_options(args: argparse.Namespace, cfg: Any) -> None:
+    """``--init-from CKPT`` and ``--init-parts a,b`` of a new run into ``trainer.init_*``."""
+    if args.init_parts and not args.init_from:
+        raise UsageError("--init-parts needs --init-from CKPT (the checkpoint whose weights it names)")
+    if args.init_from:
+        cfg.set("trainer.init_from", str(Path(args.init_from).resolve()))
+        cfg.set("trainer.init_sha256", "")  # recorded from the file itself
+    if args.init_parts:
+        cfg.set("trainer.init_parts", [part.strip() for part in args.init_parts.split(",") if part.strip()])
+
+
 def default_run_dir(task: str) -> Path:
     return Path("runs") / task / time.strftime("%Y%m%d-%H%M%S")
 
@@ -128,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = Path(args.out) if args.out else default_run_dir(task.name)
     state = None
     if args.resume:
+        _refuse_init_on_resume(args, run_dir)
         ckpt_dir = run_dir / "checkpoints"
         if not (ckpt_dir / LAST).exists() and not (ckpt_dir / "prev.pt").exists():
             raise UsageError(f"--resume: no checkpoint in {ckpt_dir}")
@@ -135,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _refuse_changes_on_resume(args, task, state["config"], run_dir)
         cfg = config_from_dict(task, state["config"])
         cfg.apply_overrides(args.overrides)
+        _refuse_init_on_resume(args, run_dir, state["config"], cfg)
         if args.device:
             cfg.device = args.device
     else:
@@ -147,6 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not data.exists():
                 raise UsageError(f"--data {data}: no such file or directory")
             cfg.data.source = str(data.resolve())
+        _apply_init_options(args, cfg)
     from recon.train.config_checks import check_config
 
     check_config(cfg, task)  # before any work: ranges, registered loss / networks / metrics
@@ -154,6 +185,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from recon.train.inference import check_comparable
 
         check_comparable(cfg.eval.compare_checkpoint, task, "eval.compare_checkpoint")
+    parent = None
+    if state is None:  # fine-tuning: a bad parent is refused before the run directory exists
+        from recon.train.init_from import check_init_options, load_parent
+
+        check_init_options(cfg)
+        parent = load_parent(cfg) if cfg.trainer.init_from else None  # weights_only; records init_sha256
     parents = _missing_parents(run_dir)
     created = check_writable(run_dir) and not args.resume
 
@@ -164,7 +201,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with RunLock(run_dir, resume=args.resume) as lock:
             locked = lock.held
-            trainer = Trainer(task, cfg, run_dir, resume_state=state)  # checks the checkpoint fits
+            trainer = Trainer(task, cfg, run_dir, resume_state=state, init_state=parent)  # checks it fits
             if state is not None and trainer.step >= cfg.trainer.max_steps:
                 if trainer.dist.is_main:
                     _say_complete(task.name, run_dir, trainer.step, cfg.trainer.max_steps)

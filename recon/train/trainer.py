@@ -27,6 +27,7 @@ from recon.train import nonfinite
 from recon.train.config_checks import check_config
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
+from recon.train.init_from import initialise, trainable_parameters
 from recon.train.logger import LogWindow, Progress, RunLogger
 from recon.train.networks import setup_parts
 from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
@@ -52,9 +53,12 @@ class Trainer:
         cfg: the resolved :class:`recon.config.RunConfig`.
         run_dir: the run directory (created by the CLI).
         resume_state: a loaded checkpoint to continue from, or ``None``.
+        init_state: a new run's parent checkpoint (``trainer.init_from``, loaded by the CLI), or
+            ``None`` (loaded here when ``trainer.init_from`` is set): see :mod:`recon.train.init_from`.
     """
 
-    def __init__(self, task: Any, cfg: Any, run_dir: Path, resume_state: dict | None = None) -> None:
+    def __init__(self, task: Any, cfg: Any, run_dir: Path, resume_state: dict | None = None,
+                 init_state: dict | None = None) -> None:
         self.task, self.cfg, self.run_dir = task, cfg, run_dir
         self.dist = DistInfo.from_env()
         self.device = resolve_device(cfg.device, self.dist)
@@ -78,6 +82,8 @@ class Trainer:
             print(describe_splits(task, cfg, self.train_set), flush=True)  # what the run trains and scores on
         restore_rng(rng)
         self._build_networks()
+        if resume_state is None and tcfg.init_from:  # fine-tuning: a resumed run restores its own weights
+            initialise(self, init_state)
         self._build_optimizers()
         if self.dist.is_main:
             from recon.data.split_record import write_splits
@@ -126,7 +132,8 @@ class Trainer:
 
     def _build_optimizers(self) -> None:
         t = self.cfg.trainer
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=t.lr_g, betas=tuple(t.betas))
+        params_g = trainable_parameters(self.generator, getattr(self.cfg.model, "freeze", []))  # model.freeze
+        self.opt_g = torch.optim.Adam(params_g, lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = (torch.optim.Adam(self.discriminator.parameters(), lr=t.lr_d, betas=tuple(t.betas))
                       if self.discriminator is not None else None)
         self.scaler_g = make_scaler(self.device, t.precision)
