@@ -237,11 +237,13 @@ def _gather_shards(scores: dict[str, MethodScores], n_images: int) -> int | None
 
 
 def format_table(result: dict[str, Any]) -> str:
-    """A plain-text table: one row per method (model first), one column per metric."""
+    """A plain-text table: one row per method (model first), one column per metric (the
+    anatomy metrics' per-property means and stds stay in eval.json: their distances are shown)."""
     rows = [("model", result["metrics"])] + [(b["name"], b["metrics"]) for b in result.get("baselines", [])]
     keys = list(result["metrics"].keys())
     for _, metrics in rows:
         keys += [k for k in metrics if k not in keys]
+    keys = [k for k in keys if not k.startswith(("anat_mean_", "anat_std_"))]
     header = ["method"] + keys
     lines = [[name] + [_fmt(metrics.get(k)) for k in keys] for name, metrics in rows]
     widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]

@@ -15,6 +15,13 @@ hash (:class:`recon.metrics.FeatureStatsCache` under the recon cache directory, 
 in-process memo), so validation during training only pays for the new samples. Without
 Inception weights (or with ``eval.fid=false``) nothing is computed and ``conventions["fid"]``
 says why; random weights are never used.
+
+For brain images (``eval.anatomy``; auto: the ``mni152`` source) every row also reports
+:mod:`recon.metrics.anatomy`: tissue fractions, brain and ventricle size of each image under one
+intensity rule fitted on the split's real images, compared with the reals' by 1-D Wasserstein
+distances (``anat_w1_*``, with ``anat_mean_*`` / ``anat_std_*``). They are measured on the same
+samples as FID (per batch, as they are generated, on the process that generates them) and need
+no Inception weights.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from recon.errors import UsageError
 from recon.shards import broadcast_from_main, gather_to_main, shard_range
 
 if TYPE_CHECKING:
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_generative", "sample_batches"]
 
 Features = tuple[np.ndarray, "np.ndarray | None"]  # (N, 2048) pool3 features, (N, 1008) logits or None
+Properties = dict[str, np.ndarray]  # recon.metrics.anatomy_properties: {property: (N,)}
 _MEMO: OrderedDict[tuple[str, str], Features] = OrderedDict()
 
 
@@ -69,22 +78,97 @@ def _fixed_features(extractor: Any, images: Tensor) -> Features:
 
 
 def _generated_features(extractor: Any, sampler: "Sampler", generator: nn.Module, n: int, seed: int,
-                        device: torch.device, batch_size: int) -> Features | None:
-    """Features of ``n`` samples of ``generator``, gathered from every process's batches onto
-    rank 0 in batch order (``None`` on other ranks)."""
+                        device: torch.device, batch_size: int,
+                        anatomy: "_Anatomy | None" = None) -> tuple[Features | None, Properties | None] | None:
+    """Features of ``n`` samples of ``generator`` (``None`` without ``extractor``) and their
+    anatomy properties (``None`` without ``anatomy``), gathered from every process's batches
+    onto rank 0 in batch order (``None`` on other ranks)."""
     batches = sample_batches(n, batch_size)
-    pools, logits = [], []
+    pools, logits, props = [], [], []
     for indices in (batches[i] for i in shard_range(len(batches))):
-        pool3, logit = extractor(sampler(generator, indices, seed, device))
-        pools.append(pool3)
-        if logit is not None:
-            logits.append(logit)
-    shards = gather_to_main((pools, logits))
+        images = sampler(generator, indices, seed, device)
+        if extractor is not None:
+            pool3, logit = extractor(images)
+            pools.append(pool3)
+            if logit is not None:
+                logits.append(logit)
+        if anatomy is not None:
+            props.append(anatomy.properties(images))
+    shards = gather_to_main((pools, logits, props))
     if shards is None:
         return None
-    pools = [p for shard_pools, _ in shards for p in shard_pools]
-    logits = [p for _, shard_logits in shards for p in shard_logits]
-    return np.concatenate(pools), (np.concatenate(logits) if logits else None)
+    pools = [p for shard_pools, _, _ in shards for p in shard_pools]
+    logits = [p for _, shard_logits, _ in shards for p in shard_logits]
+    props = [p for _, _, shard_props in shards for p in shard_props]
+    features = (np.concatenate(pools), np.concatenate(logits) if logits else None) if extractor is not None else None
+    properties = {k: np.concatenate([p[k] for p in props]) for k in props[0]} if anatomy is not None else None
+    return features, properties
+
+
+class _Anatomy:
+    """The anatomy rule of one evaluation: thresholds fitted on the split's reals, their properties."""
+
+    def __init__(self, reals: Tensor, order: tuple[str, str, str], contrast: str) -> None:
+        from recon.metrics import anatomy_properties, tissue_thresholds
+
+        self.spatial_dims = reals.ndim - 2
+        self.contrast = contrast
+        self.thresholds = tissue_thresholds(reals, order, spatial_dims=self.spatial_dims)
+        self.real = anatomy_properties(reals, self.thresholds, spatial_dims=self.spatial_dims)
+
+    def properties(self, images: Tensor) -> Properties:
+        from recon.metrics import anatomy_properties
+
+        return anatomy_properties(images, self.thresholds, spatial_dims=self.spatial_dims)
+
+    def scores(self, fake: Properties) -> dict[str, float]:
+        from recon.metrics import anatomy_distances
+
+        return anatomy_distances(self.real, fake)
+
+    def conventions(self, split: str) -> dict[str, Any]:
+        t = self.thresholds
+        return {
+            "rule": f"{t.describe()} (multi-Otsu, 4 classes, 256 bins, fitted once on all pixels of the "
+                    f"{self.real['brain'].shape[0]} real {split} images; images of C channels averaged); "
+                    f"contrast {self.contrast}",
+            "thresholds": {"background": t.background, "low": t.low, "high": t.high, "order": list(t.order)},
+            "brain": "pixels >= background with holes filled, as a fraction of the image's pixels",
+            "csf, gm, wm": "fraction of the brain's pixels in each intensity class (brain pixels below "
+                           f"background count as {t.order[0]}); 0 for an image without brain",
+            "ventricles": "CSF-class connected components (face connectivity) that do not touch the "
+                          "brain's boundary, as a fraction of the image's pixels",
+            "metrics": "anat_w1_<p>: 1-D Wasserstein distance between the row's and the real images' "
+                       "values of property p; anat_mean_<p>, anat_std_<p> (ddof 0) of the row's images",
+            "real": {f"{stat}_{k}": float(fn(v)) for k, v in self.real.items()
+                     for stat, fn in (("mean", np.mean), ("std", np.std))},
+        }
+
+
+def _anatomy(cfg: "RunConfig", reals: Tensor) -> tuple[_Anatomy | None, str]:
+    """The anatomy rule fitted on ``reals``, or ``(None, why not)`` (``""``: off, nothing to say)."""
+    from recon.data.contrasts import tissue_signals
+
+    ev = cfg.eval
+    name, _, arg = str(getattr(cfg.data, "source", "") or "").partition(":")
+    brain = name == "mni152"
+    enabled = getattr(ev, "anatomy", None)
+    if not (brain if enabled is None else enabled):
+        return None, ""
+    contrast = getattr(ev, "anatomy_contrast", "auto")
+    if contrast == "auto":
+        contrast = arg if brain and arg in ("t2", "pd") else "t1"
+        origin = f"auto, from data.source {cfg.data.source}" if brain else "auto: t1 unless set"
+    else:
+        origin = "eval.anatomy_contrast"
+    signals = tissue_signals(contrast)
+    order = tuple(sorted(("csf", "gm", "wm"), key=lambda t: signals[t]))
+    if reals.ndim not in (4, 5):
+        return None, f"not computed: needs (N, C, H, W) or (N, C, D, H, W) real images, got {tuple(reals.shape)}"
+    try:
+        return _Anatomy(reals, (order[0], order[1], order[2]), f"{contrast} ({origin})"), ""
+    except UsageError as exc:  # a degenerate split (e.g. constant images) has no 4 intensity classes
+        return None, f"not computed: {exc}"
 
 
 def _scores(real: np.ndarray, fake: np.ndarray, logits: np.ndarray | None, ev: Any) -> dict[str, float]:
@@ -142,6 +226,7 @@ def evaluate_generative(task: "Task", parts: "Parts", cfg: "RunConfig", generato
     n = ev.n_samples if split == "test" else ev.val_samples
     reals = real_images(task, cfg, split)
     extractor, why_not = _extractor(cfg, device)
+    anatomy, anatomy_why_not = _anatomy(cfg, reals)
     conventions: dict[str, Any] = {
         "name": "generative",
         "real_images": f"the {split} split of {cfg.data.source}: {reals.shape[0]} images, "
@@ -162,17 +247,31 @@ def evaluate_generative(task: "Task", parts: "Parts", cfg: "RunConfig", generato
         extractor, why_not = None, f"not computed: FID/KID need at least 2 real images, the {split} split has 1"
     if extractor is None:
         conventions["fid"] = why_not
-    else:
+    if extractor is not None or anatomy is not None:
         batch_size = max(1, ev.batch_size)
-        generated = {name: _generated_features(extractor, parts.sampler, model, n, cfg.seed, device, batch_size)
+        generated = {name: _generated_features(extractor, parts.sampler, model, n, cfg.seed, device, batch_size,
+                                               anatomy)
                      for name, model in models.items()}
         if generated["model"] is not None:  # rank 0 scores everything
-            real_features, _ = _fixed_features(extractor, reals)
-            for name, features in generated.items():
-                assert features is not None
-                rows[name] = _scores(real_features, *features, ev)
+            real_features = _fixed_features(extractor, reals)[0] if extractor is not None else None
+            for name, made in generated.items():
+                assert made is not None
+                features, props = made
+                if features is not None and real_features is not None:
+                    rows[name] = _scores(real_features, *features, ev)
+                if props is not None and anatomy is not None:
+                    rows[name].update(anatomy.scores(props))
             for name, reference in references.items():
-                rows[name] = _scores(real_features, *_fixed_features(extractor, reference.draw()), ev)
+                images = reference.draw()
+                if extractor is not None and real_features is not None:
+                    rows[name] = _scores(real_features, *_fixed_features(extractor, images), ev)
+                if anatomy is not None:
+                    rows[name].update(anatomy.scores(anatomy.properties(images)))
+    if anatomy is not None:
+        conventions["anatomy"] = anatomy.conventions(split)
+    elif anatomy_why_not:
+        conventions["anatomy"] = anatomy_why_not
+    if extractor is not None:
         kid_m = min(ev.kid_subset_size, n, int(reals.shape[0]))
         conventions.update({
             "fid": "Frechet distance of InceptionV3 pool3 (2048-d) features, generated vs real",

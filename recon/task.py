@@ -150,7 +150,8 @@ class ReferenceSamples:
 
     Attributes:
         draw: ``() -> (m, C, H, W)`` images in [0, 1], ``m`` at most the ``n`` asked for;
-            called only when the row is scored (not without Inception weights, and on rank 0).
+            called only when the row is scored (FID/KID with Inception weights, or the anatomy
+            metrics), on rank 0.
         note: how they are made, for eval.json's conventions.
     """
 

@@ -14,7 +14,9 @@ Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``STLPIPS``,
 ``st_lpips``, ``st_lpips_status`` (shift-tolerant LPIPS, offline); ``patch_distribution``
 (patch KID/FID of paired outputs); ``frechet_distance``,
 ``fid_from_features``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
-``inception_status``, ``FeatureStatsCache``.
+``inception_status``, ``FeatureStatsCache``. Anatomical plausibility of generated brain
+images: ``tissue_thresholds``, ``anatomy_properties``, ``anatomy_distances``,
+``TissueThresholds``.
 
 Per-unit scoring and averaging (per volume or per image) is done by the one evaluation loop,
 :mod:`recon.evaluation`, which also adds the metrics a plugin registers (``eval.metrics``).
@@ -55,6 +57,10 @@ _EXPORTS: dict[str, str] = {
     "FeatureStats": "cache",
     "FeatureStatsCache": "cache",
     "hash_data": "cache",
+    "TissueThresholds": "anatomy",
+    "tissue_thresholds": "anatomy",
+    "anatomy_properties": "anatomy",
+    "anatomy_distances": "anatomy",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,5 +1,6 @@
 """Type stub: the eager view of the lazily resolved names in ``__init__.py``."""
 
+from recon.metrics.anatomy import TissueThresholds, anatomy_distances, anatomy_properties, tissue_thresholds
 from recon.metrics.cache import FeatureStats, FeatureStatsCache, hash_data
 from recon.metrics.color import rgb_to_y
 from recon.metrics.conventions import CONVENTIONS, IMAGE_CONVENTIONS, describe
@@ -24,6 +25,9 @@ __all__ = [
     "InceptionFeatureExtractor",
     "LPIPS",
     "STLPIPS",
+    "TissueThresholds",
+    "anatomy_distances",
+    "anatomy_properties",
     "describe",
     "feature_stats",
     "fid_from_features",
@@ -42,4 +46,5 @@ __all__ = [
     "ssim",
     "st_lpips",
     "st_lpips_status",
+    "tissue_thresholds",
 ]
