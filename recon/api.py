@@ -152,7 +152,9 @@ _EXPORTS: dict[str, str] = {
     # networks
     "make_norm": "recon.nets",
     "PatchGANDiscriminator": "recon.nets",
+    "SNPatchGANDiscriminator": "recon.nets",
     "VGGStyleDiscriminator": "recon.nets",
+    "apply_spectral_norm": "recon.nets",
     # augmentation of D's inputs
     "AdaptiveAugment": "recon.augment",
     # losses
@@ -172,6 +174,10 @@ _EXPORTS: dict[str, str] = {
     "fid_from_features": "recon.metrics",
     "kid": "recon.metrics",
     "inception_score": "recon.metrics",
+    "TissueThresholds": "recon.metrics",
+    "tissue_thresholds": "recon.metrics",
+    "anatomy_properties": "recon.metrics",
+    "anatomy_distances": "recon.metrics",
     # evaluation
     "evaluate_paired": "recon.evaluation",
     "evaluate_generative": "recon.generative_eval",
@@ -227,8 +233,9 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.hookspecs import hookimpl
     from recon.losses import AdversarialLoss, content_loss
     from recon.metrics import (CONVENTIONS, FeatureStats, FeatureStatsCache, InceptionFeatureExtractor,
-                               fid_from_features, hash_data, image_metrics, inception_score, inception_status,
-                               kid)
+                               TissueThresholds, anatomy_distances, anatomy_properties, fid_from_features,
+                               hash_data, image_metrics, inception_score, inception_status, kid,
+                               tissue_thresholds)
     from recon.physics import (BicubicDownsample, BlurDownsample, FILLS, FourierParams, GaussianNoise,
                                 HoleSampler, IMAGE_DIMS, Inpainting, InpaintingParams, KspaceTruncation,
                                 LinearOperator, MaskSampler, MaskedFourier, NoiseParams, Operator,
@@ -238,7 +245,8 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
                                 normalize_maps, phase_ramp, pull_push, rotate, rss, sense_combine,
                                 sense_expand, simulate_coil_maps, to_channels, to_complex, upsample,
                                 validate_mask)
-    from recon.nets import PatchGANDiscriminator, VGGStyleDiscriminator, make_norm
+    from recon.nets import (PatchGANDiscriminator, SNPatchGANDiscriminator, VGGStyleDiscriminator,
+                            apply_spectral_norm, make_norm)
     from recon.losses.objective import GANObjective, Objective, PhaseLoss
     from recon.task import (Parts, ReferenceSamples, SampleBaseline, Sampler, Task, default_content_loss,
                             split_generated)

@@ -15,7 +15,8 @@ def register_tasks(register: Any) -> None:
         return InpaintingTask()
 
     register("inpainting", inpainting, benchmark={"sweep": [0, 3e-3, 1e-2, 3e-2]},
-             description="image inpainting (context encoder / U-Net + PatchGAN), vs biharmonic inpainting")
+             description="image inpainting (context encoder / U-Net / gated convolutions + (SN-)PatchGAN), "
+                         "vs biharmonic inpainting")
 
 
 @hookimpl

@@ -4,7 +4,12 @@
   reference: the hole is filled with the smooth biharmonic interpolation of its boundary,
   each RGB channel separately; known pixels are unchanged. It is the pseudo-inverse of core's
   ``Inpainting("biharmonic")`` operator (:func:`recon.physics.biharmonic`).
-- ``masked input``: the network's input itself (the hole left at its fill value).
+- ``mean fill``: the hole filled with the per-image, per-channel mean of the known pixels (the
+  simplest fill that uses the image; Pathak et al. 2016 fill with the dataset mean). It replaces
+  the former ``masked input`` row, the network's input as is: with the default preset's
+  ``mask.fill=biharmonic`` that row was the biharmonic baseline again, number for number, and
+  with ``mask.fill=zero`` a black hole, which every method beats. Both rows are fills of the
+  measurement's known pixels, so they do not change with ``mask.fill``.
 """
 
 from __future__ import annotations

@@ -11,22 +11,26 @@ from recon.api import FileDataConfig, ModelConfig
 from recon.api import ConfigError, ranged
 from recon_inpainting.masks import MaskConfig
 
-__all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config"]
+__all__ = ["InpaintModelConfig", "InpaintDataConfig", "MaskConfig", "check_config", "discriminator_arch"]
 
 
 @dataclass
 class InpaintModelConfig(ModelConfig):
-    """The generator (``unet`` or Pathak's ``context_encoder``) and the PatchGAN discriminator."""
+    """The generator (``unet``, Pathak's ``context_encoder`` or DeepFill v2's ``gated``) and the
+    discriminator (``d_arch``: the PatchGAN, or the SN-PatchGAN; ``auto`` = SN-PatchGAN for
+    ``gated``, PatchGAN otherwise)."""
 
-    arch: Literal["unet", "context_encoder"] = "unet"
+    arch: Literal["unet", "context_encoder", "gated"] = "unet"
     features: tuple[int, int, int, int, int, int] = (16, 32, 64, 128, 128, 16)  # unet: BasicUNet widths
     norm: Literal["instance", "batch"] = "instance"  # unet (BatchNorm statistics do not follow the EMA weights)
     residual: bool = False  # unet: output = filled input + UNet (learn a correction of mask.fill)
     ce_channels: int = 64  # context encoder: width of the first layer (doubles to 8x)
     ce_bottleneck: int = 4000  # context encoder: bottleneck channels (Pathak: 4000)
+    gated_channels: int = ranged(24, ge=2)  # gated: width of the first layer (DeepFill v2: 48), up to 4x
+    d_arch: Literal["auto", "patchgan", "sn_patchgan"] = "auto"  # auto: sn_patchgan for gated, else patchgan
     d_channels: int = 32
-    d_layers: int = 3
-    d_norm: Literal["instance", "batch", "none"] = "instance"
+    d_layers: int = 3  # patchgan: stride-2 layers (3: 70x70); sn_patchgan: 5x5 stride-2 layers (paper: 6)
+    d_norm: Literal["instance", "batch", "none"] = "instance"  # patchgan only (sn_patchgan: spectral norm)
 
 
 @dataclass
@@ -57,3 +61,12 @@ def check_config(cfg: RunConfig) -> None:
                           f"got {d.patch_size}")
     if any(f < 1 for f in model.features) or model.ce_channels < 1 or model.ce_bottleneck < 1:
         raise ConfigError("model widths (features, ce_channels, ce_bottleneck) must be >= 1")
+    if discriminator_arch(model) == "sn_patchgan" and model.d_layers < 1:
+        raise ConfigError(f"model.d_layers must be >= 1 for the SN-PatchGAN, got {model.d_layers}")
+
+
+def discriminator_arch(model: InpaintModelConfig) -> str:
+    """``model.d_arch`` resolved: ``auto`` is the SN-PatchGAN for ``gated``, the PatchGAN otherwise."""
+    if model.d_arch != "auto":
+        return model.d_arch
+    return "sn_patchgan" if model.arch == "gated" else "patchgan"

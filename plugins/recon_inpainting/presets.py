@@ -1,12 +1,37 @@
-"""Presets of ``inpainting``: ``smoke`` (seconds), ``default`` (CPU minutes), ``paper`` (GPU)."""
+"""Presets of ``inpainting``: ``smoke`` (seconds), ``default`` (CPU minutes), ``paper`` (GPU), and
+DeepFill v2's gated convolutions, ``gated`` (CPU minutes) and ``gated-smoke`` (seconds)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+
+#: DeepFill v2 (Yu et al. 2019) at CPU scale: gated-convolution coarse network, SN-PatchGAN that
+#: sees the mask, hinge loss, free-form training and test holes (rectangles or brush strokes)
+GATED: dict[str, Any] = {
+    "model": {"arch": "gated", "gated_channels": 24, "d_arch": "sn_patchgan", "d_channels": 32, "d_layers": 4},
+    "mask": {"kind": "mixed", "fill": "zero"},
+    "loss": {"gan_type": "hinge"},
+}
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for section, values in extra.items():
+        out.setdefault(section, {}).update(copy.deepcopy(values))
+    return out
 
 
 def presets() -> dict[str, dict[str, Any]]:
     """Fresh nested overrides per preset (callers may mutate them)."""
+    base = _presets()
+    base["gated"] = _merged(base["default"], GATED)
+    base["gated-smoke"] = _merged(base["smoke"], _merged(GATED, {
+        "model": {"gated_channels": 4, "d_channels": 8, "d_layers": 3}}))
+    return base
+
+
+def _presets() -> dict[str, dict[str, Any]]:
     return {
         # seconds on a CPU: tiny networks, a few steps, every periodic action exercised
         "smoke": {

@@ -4,8 +4,9 @@ Training pairs are random patches of the built-in photographs (or the user's ima
 slices with ``data.source=mni152 data.channels=1``) with a random hole (:mod:`masks`). The
 generator sees the masked image and the mask concatenated; its output is composited
 (``mask * G + (1 - mask) * input``), so known pixels are kept exactly and only the hole is
-generated. Losses: L1/L2 on the hole, the adversarial term against a PatchGAN that sees the
-composite, and optional LPIPS. Baselines: biharmonic inpainting and the masked input.
+generated. Losses: L1/L2 on the hole, the adversarial term against a PatchGAN (or DeepFill v2's
+SN-PatchGAN, which also sees the mask) that sees the composite, and optional LPIPS. Baselines:
+biharmonic inpainting and the mean fill.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from recon.api import RunConfig
 from recon.api import augment_spec, build_augmentation, image_spec, load_split_images
 from recon.api import Inpainting, InpaintingParams
 from recon.api import Parts, Task
-from recon_inpainting.config import InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config
+from recon_inpainting.config import (InpaintDataConfig, InpaintModelConfig, MaskConfig, check_config,
+                                     discriminator_arch)
 
 
 class InpaintingTask(Task):
     name = "inpainting"
-    description = "image inpainting (U-Net or context encoder + PatchGAN) vs biharmonic inpainting"
+    description = "image inpainting (U-Net, context encoder or gated convolutions + PatchGAN) vs biharmonic inpainting"
     metric_convention = "sr"  # Y-channel PSNR/SSIM, no border crop (no data.scale)
 
     def config_sections(self) -> dict[str, type]:
@@ -57,24 +59,32 @@ class InpaintingTask(Task):
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
-        """A U-Net or context encoder (its output composited into the hole) against a PatchGAN;
-        content terms on the hole; biharmonic inpainting and the masked input as baselines;
-        ``l1_hole`` (a registered metric that reads the mask) beside core's metrics."""
-        from recon.api import PatchGANDiscriminator
-        from recon_inpainting.networks import ContextEncoder, InpaintUNet
+        """A U-Net, context encoder or gated-convolution generator (its output composited into the
+        hole) against a PatchGAN or an SN-PatchGAN; content terms on the hole; biharmonic
+        inpainting and the mean fill as baselines; ``l1_hole`` (a registered metric that reads the
+        mask) beside core's metrics."""
+        from recon.api import PatchGANDiscriminator, SNPatchGANDiscriminator
+        from recon_inpainting.networks import ContextEncoder, GatedGenerator, InpaintUNet
 
         m, channels = cfg.model, cfg.data.channels
         generator: nn.Module
         if m.arch == "context_encoder":
             generator = ContextEncoder(channels, cfg.data.patch_size, m.ce_channels, m.ce_bottleneck)
+        elif m.arch == "gated":
+            generator = GatedGenerator(channels, m.gated_channels)
         else:
             generator = InpaintUNet(channels, m.features, m.norm, m.residual)
-        op = Inpainting("biharmonic")
-        return Parts(generator=generator,
-                     discriminator=PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm),
+        discriminator: nn.Module
+        d_input: Callable[[dict[str, Tensor], Tensor], Tensor]
+        if discriminator_arch(m) == "sn_patchgan":  # DeepFill v2: D sees the image and the mask
+            discriminator, d_input = SNPatchGANDiscriminator(channels + 1, m.d_channels, m.d_layers), with_mask
+        else:
+            discriminator = PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm)
+            d_input = images_only
+        return Parts(generator=generator, discriminator=discriminator, discriminator_input=d_input,
                      generate=composite, content_loss=hole_terms(cfg),
-                     baselines={op.baseline_name: lambda b: op.pseudo_inverse(b["input"], InpaintingParams(b["mask"])),
-                                "masked input": lambda b: b["input"]},
+                     # fills of the known pixels, whatever mask.fill the input has: "biharmonic", "mean fill"
+                     baselines=dict(fill_baseline(fill) for fill in ("biharmonic", "mean")),
                      metrics=("l1_hole",))  # registered by this plugin (recon_inpainting.evaluate)
 
     def predict_file(self, cfg: RunConfig, parts: Parts, input_path: Path, output_path: Path,
@@ -94,6 +104,26 @@ def composite(generator: nn.Module, batch: dict[str, Tensor], rng: torch.Generat
     inputs, mask = batch["input"], batch["mask"]
     raw = generator(torch.cat([inputs, mask.to(inputs.dtype)], dim=1))
     return Inpainting.keep_known(raw, inputs, InpaintingParams(mask))
+
+
+def fill_baseline(fill: str) -> tuple[str, Callable[[dict[str, Tensor]], Tensor]]:
+    """``(name, batch -> prediction)``: the hole of ``batch["input"]`` filled by ``fill`` from its
+    known pixels (core's inpainting pseudo-inverse; the input's own fill is ignored)."""
+    op = Inpainting(fill)
+
+    def baseline(batch: dict[str, Tensor]) -> Tensor:
+        return op.pseudo_inverse(batch["input"], InpaintingParams(batch["mask"]))
+    return op.baseline_name, baseline
+
+
+def images_only(batch: dict[str, Tensor], images: Tensor) -> Tensor:
+    """The PatchGAN's input: the images alone."""
+    return images
+
+
+def with_mask(batch: dict[str, Tensor], images: Tensor) -> Tensor:
+    """The SN-PatchGAN's input: ``cat(images, mask)`` ``(N, C + 1, H, W)`` (DeepFill v2)."""
+    return torch.cat([images, batch["mask"].to(images.dtype)], dim=1)
 
 
 def hole_terms(cfg: RunConfig) -> Callable[..., dict[str, Tensor]]:

@@ -65,10 +65,26 @@ def _build(entry: Entry, cfg: Any, role: str) -> nn.Module:
 
 def setup_parts(task: Any, cfg: Any, train_data: Any) -> Parts:
     """The task's :class:`~recon.task.Parts` (defaults resolved, :func:`recon.task.build_parts`)
-    with ``model.g_network`` / ``model.d_network``'s registered networks in place of the task's."""
+    with ``model.g_network`` / ``model.d_network``'s registered networks in place of the task's,
+    and the discriminator spectrally normalised with ``model.d_spectral_norm``."""
     parts = build_parts(task, cfg, train_data)
     for role in NETWORK_ROLES:
         entry = network_entry(cfg, role)
         if entry is not None:
             setattr(parts, role, _build(entry, cfg, role))
+    if getattr(cfg.model, "d_spectral_norm", False):
+        _spectral_norm(parts, cfg)
     return parts
+
+
+def _spectral_norm(parts: Parts, cfg: Any) -> None:
+    """``model.d_spectral_norm``: every Conv/Linear weight of D spectrally normalised (in place;
+    its ``_u`` / ``_v`` power-iteration vectors are buffers, so checkpoints carry them)."""
+    from recon.nets.spectral import apply_spectral_norm
+
+    if parts.discriminator is None:
+        raise ConfigError(f"model.d_spectral_norm=true: task {cfg.task} has no discriminator")
+    try:
+        apply_spectral_norm(parts.discriminator)
+    except ValueError as exc:
+        raise ConfigError(f"model.d_spectral_norm=true: {exc}") from None

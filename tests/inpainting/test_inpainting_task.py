@@ -18,26 +18,31 @@ def test_eval_json_has_both_baselines_and_l1_hole(inpaint_run: Path) -> None:
     assert result["conventions"]["name"] == "sr" and result["conventions"]["crop_border"] == 0
     assert "l1_hole" in result["conventions"]
     assert result["baseline"]["name"] == "biharmonic"
-    assert [b["name"] for b in result["baselines"]] == ["biharmonic", "masked input"]
+    assert [b["name"] for b in result["baselines"]] == ["biharmonic", "mean fill"]
     for entry in [result, *result["baselines"]]:
         assert set(entry["metrics"]) >= {"psnr", "ssim", "nmse", "l1_hole"}
-    biharmonic, masked = (b["metrics"] for b in result["baselines"])
-    assert biharmonic["l1_hole"] < masked["l1_hole"]  # interpolation beats leaving the hole black
+    biharmonic, mean = (b["metrics"] for b in result["baselines"])
+    assert biharmonic["l1_hole"] < mean["l1_hole"]  # interpolation beats a flat colour
 
 
-def test_masked_input_hole_error_is_the_mean_target_in_the_hole(inpaint_run: Path) -> None:
-    """With zero fill, the masked input's l1_hole is the mean target value inside each hole."""
+def test_mean_fill_hole_error_is_the_distance_to_the_known_mean(inpaint_run: Path) -> None:
+    """The ``mean fill`` row fills each hole with its image's per-channel mean of the known pixels,
+    whatever ``mask.fill`` the network input has (the smoke preset's is ``zero``)."""
     from recon.config import build_config
     from recon.plugins import get_task
 
     task = get_task("inpainting")
     cfg = build_config(task, "smoke")
+    assert cfg.mask.fill == "zero"
     dataset = task.build_dataset(cfg, "test")
     values = []
     for i in range(4):
         item = dataset[i]
-        values.append(float(item["target"][item["mask"].bool().expand_as(item["target"])].mean()))
+        target, hole = item["target"].double(), item["mask"].bool()[0]
+        mean = target[:, ~hole].mean(dim=1, keepdim=True)
+        values.append(float((target[:, hole] - mean).abs().mean()))
     result = json.loads((inpaint_run / "eval.json").read_text())
+    assert result["baselines"][1]["name"] == "mean fill"
     assert result["baselines"][1]["metrics"]["l1_hole"] == pytest.approx(np.mean(values), rel=1e-5)
 
 
@@ -117,7 +122,7 @@ def test_eval_on_the_users_images(cli, inpaint_run: Path, tmp_path: Path) -> Non
     assert result.code == 0, result.err
     report = json.loads(out.read_text())
     assert report["n_images"] == 4  # eval.max_images of the smoke preset (2 images x 2 patches)
-    assert [b["name"] for b in report["baselines"]] == ["biharmonic", "masked input"]
+    assert [b["name"] for b in report["baselines"]] == ["biharmonic", "mean fill"]
     assert "l1_hole" in report["metrics"]
 
 
