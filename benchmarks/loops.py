@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from recon.task import split_generated
 from recon.train.phases import PhaseContext
 from recon.train.runtime import seed_step, step_generator
+from recon.train.schedules import lr_scheduler
 
 
 @dataclasses.dataclass
@@ -59,8 +60,8 @@ class _Maths:
                                       betas=tuple(t.betas))
         self.opt_d = (torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
                       if self.D is not None else None)
-        self.sched_g = trainer._scheduler(self.opt_g)
-        self.sched_d = trainer._scheduler(self.opt_d) if self.opt_d is not None else None
+        self.sched_g = lr_scheduler(t, self.opt_g)
+        self.sched_d = lr_scheduler(t, self.opt_d) if self.opt_d is not None else None
         self.ema = copy.deepcopy(trainer.ema)
         self.objective = trainer.objective
         self.ctx = _GivenOutput(

@@ -151,3 +151,17 @@ def _with_header(image, labels: list[str], widths: list[int]):  # noqa: ANN001, 
         draw.text((x + max(0, (width - text_w) / 2), 4), label, fill="black", font=font)
         x += width
     return canvas
+
+
+def write_sample_grid(path: Path, task: Any, parts: Any, cfg: Any, model: Any, twin: tuple[str, Any] | None,
+                      to_device: Callable[[dict[str, Any]], dict[str, Any]], n: int = 4) -> None:
+    """``path``: ``n`` validation examples of ``model`` as labelled panels with a zoomed detail
+    (:func:`sample_panels`, :func:`save_grid`); every call draws with the same RNG."""
+    from recon.evaluation import iterate_batches
+    from recon.train.runtime import step_generator
+
+    batch = to_device(next(iterate_batches(task.build_dataset(cfg, "val"), n, n)))
+    device = next((v.device for v in batch.values() if isinstance(v, Tensor)), torch.device("cpu"))
+    panels, labels = sample_panels(parts, cfg, batch, model, twin, lambda: step_generator(cfg.seed, 0, 0, device))
+    save_grid(panels, path, labels=labels or None, zoom="target" in labels)
+

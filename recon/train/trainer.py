@@ -37,7 +37,8 @@ from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, t
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
                                  seed_everything, seed_step, step_generator)
 from recon.train.preflight import check_metric_inputs
-from recon.train.samples import sample_panels, save_grid
+from recon.train.samples import write_sample_grid
+from recon.train.schedules import lr_scheduler
 from recon.train.sampler import StepBatchSampler
 from recon.train.signals import GracefulStop
 from recon.train.split_sizes import describe_splits
@@ -142,12 +143,7 @@ class Trainer:
         self.sched_d = self._scheduler(self.opt_d) if self.opt_d is not None else None
 
     def _scheduler(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-        t = self.cfg.trainer
-        if t.lr_schedule == "cosine":
-            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, t.max_steps), eta_min=0.0)
-        if t.lr_schedule == "step":
-            return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, t.max_steps // 2), gamma=0.1)
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+        return lr_scheduler(self.cfg.trainer, optimizer)
 
     def _phase_context(self) -> PhaseContext:
         mods = wrap_for_training(self.generator, self.discriminator, self.cfg, self.dist, self.device)
@@ -407,16 +403,11 @@ class Trainer:
         output sits beside this run's. Returns the path (``None`` on ranks other than 0)."""
         if not self.dist.is_main:
             return None
-        from recon.evaluation import iterate_batches
-
         model = self.eval_generator
         model.eval()
-        dataset = self.task.build_dataset(self.cfg, "val")
-        batch = self.to_device(next(iterate_batches(dataset, n, n)))
-        panels, labels = sample_panels(self.parts, self.cfg, batch, model, self._comparison_generator(),
-                                       lambda: step_generator(self.cfg.seed, 0, 0, self.device))
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
-        save_grid(panels, path, labels=labels or None, zoom="target" in labels)
+        write_sample_grid(path, self.task, self.parts, self.cfg, model, self._comparison_generator(),
+                          self.to_device, n)
         if self.ema is None:
             self.generator.train()
         return path
