@@ -9,8 +9,6 @@ properties are checked exactly (and against the areas of the discs).
 from __future__ import annotations
 
 import json
-import os
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,8 @@ import torch
 from recon.errors import UsageError
 from recon.metrics import TissueThresholds, anatomy_distances, anatomy_properties, tissue_thresholds
 from recon.metrics.anatomy import ANATOMY_PROPERTIES, T1_ORDER, T2_ORDER
+
+from tests import gloo
 
 T1 = {"csf": 0.25, "gm": 0.6, "wm": 0.9}  # intensities of a T1-weighted phantom
 T2 = {"csf": 0.95, "gm": 0.6, "wm": 0.35}
@@ -262,29 +262,12 @@ def _stub_result(out: Path | None = None) -> dict:
     return result
 
 
-def _rank(rank: int, port: int, out: str) -> None:
-    import torch.distributed as tdist
-
-    os.environ.update(OMP_NUM_THREADS="1")
-    torch.set_num_threads(1)
-    tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
-    try:
-        _stub_result(Path(out))
-    finally:
-        tdist.barrier()
-        tdist.destroy_process_group()
-
-
-@pytest.mark.skipif(not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
-                    reason="no gloo backend")
+@pytest.mark.skipif(not gloo.available, reason="no gloo backend")
 def test_two_processes_measure_the_samples_of_one(tmp_path: Path) -> None:
-    import torch.multiprocessing as mp
+    from tests.gloo import run_on_two_ranks
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     one = _stub_result()
-    mp.spawn(_rank, args=(port, str(tmp_path / "two.json")), nprocs=2, join=True)
+    run_on_two_ranks(_stub_result, tmp_path / "two.json")
     two = json.loads((tmp_path / "two.json").read_text())
     assert one["metrics"]["anat_w1_ventricles"] > 0
     assert two["metrics"] == pytest.approx(one["metrics"], rel=1e-12)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as tdist
-import torch.multiprocessing as mp
+
+from tests import gloo
+from tests.gloo import run_on_two_ranks
 
 OVERRIDES = ["eval.n_samples=24", "eval.batch_size=8", "eval.max_images=8", "trainer.progress=false"]
 
@@ -32,24 +32,7 @@ def _evaluate(out: Path) -> None:
         out.write_text(json.dumps(result))
 
 
-def _rank(rank: int, port: int, out: str) -> None:
-    os.environ.update(OMP_NUM_THREADS="1")
-    torch.set_num_threads(1)
-    tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
-    try:
-        _evaluate(Path(out))
-    finally:
-        tdist.barrier()
-        tdist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.mark.skipif(not (tdist.is_available() and tdist.is_gloo_available()), reason="no gloo backend")
+@pytest.mark.skipif(not gloo.available, reason="no gloo backend")
 def test_two_processes_score_the_samples_of_one(tmp_path: Path) -> None:
     from recon.metrics import inception_status
 
@@ -57,7 +40,7 @@ def test_two_processes_score_the_samples_of_one(tmp_path: Path) -> None:
         pytest.skip("no InceptionV3 weights: nothing is scored")
     one, two = tmp_path / "one.json", tmp_path / "two.json"
     _evaluate(one)
-    mp.spawn(_rank, args=(_free_port(), str(two)), nprocs=2, join=True)
+    run_on_two_ranks(_evaluate, two)
     a, b = json.loads(one.read_text()), json.loads(two.read_text())
     assert a["n_images"] == b["n_images"] == 24
     assert a["metrics"]["fid"] > 0
