@@ -149,7 +149,7 @@ class GenerativeEvalConfig(EvalConfig):
     inception_weights: str = ""  # "" = auto; pt_inception | fid_helper | a file path
     baselines: bool = True  # score the task's sample baselines (Parts.sample_baselines)
     # anatomical plausibility (recon.metrics.anatomy: tissue fractions, brain and ventricle size);
-    # null = auto: on when data.source is the built-in brain (mni152, mni152:<contrast>)
+    # null = auto: on when data.source is the built-in brain (mni152, mni152:<contrast>) in one contrast
     anatomy: bool | None = None
     # tissue intensity order of the images: t1 (CSF < GM < WM), t2 / pd (WM < GM < CSF);
     # auto: the mni152 source's contrast, else t1

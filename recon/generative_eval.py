@@ -151,7 +151,7 @@ def _anatomy(cfg: "RunConfig", reals: Tensor) -> tuple[_Anatomy | None, str]:
 
     ev = cfg.eval
     name, _, arg = str(getattr(cfg.data, "source", "") or "").partition(":")
-    brain = name == "mni152"
+    brain = name == "mni152" and getattr(cfg.data, "labels", "") != "contrast"  # one contrast: one tissue order
     enabled = getattr(ev, "anatomy", None)
     if not (brain if enabled is None else enabled):
         return None, ""

@@ -8,7 +8,7 @@ that need several keys live in :func:`check_config` (``Task.validate``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from recon.api import RunConfig
@@ -55,6 +55,10 @@ class SG2DataConfig(FileDataConfig):
     min_foreground: float = 0.1  # skip volume slices with less foreground than this
     square: Literal["auto", "crop", "pad"] = "auto"  # auto: pad slices of 3D volumes, centre-crop 2D images
     augment: Literal["none", "xflip", "dihedral"] = "none"  # dataset augmentation (xflip = StyleGAN --mirror)
+    # class labels (conditional StyleGAN2): "" = unconditional; "contrast" = the mni152 slices in
+    # the contrasts t1, t2, pd, labelled by contrast; "folder" = each image's parent folder is its class
+    labels: Literal["", "contrast", "folder"] = ""
+    class_names: list[str] = field(default_factory=list)  # filled from the data; index = class id
 
 
 @dataclass
@@ -137,3 +141,23 @@ def check_config(cfg: RunConfig) -> None:
     if loss.adversarial <= 0:
         raise ConfigError("loss.adversarial must be > 0: the adversarial loss is the generator's only loss")
     _finite("ada.p", ada.p, 0.0, ada.p_max)
+    if d.labels == "" and d.class_names:
+        raise ConfigError("data.class_names is set but data.labels is empty (unconditional); "
+                          "set data.labels=contrast or data.labels=folder")
+    if d.labels == "contrast":
+        base = d.source.split(":", 1)[0]
+        if base != "mni152":
+            raise ConfigError(f"data.labels=contrast needs data.source=mni152 (its t1/t2/pd slices), "
+                              f"got data.source={d.source}")
+        if d.class_names and list(d.class_names) != list(CONTRAST_CLASSES):
+            raise ConfigError(f"data.class_names={d.class_names}: data.labels=contrast has the classes "
+                              f"{', '.join(CONTRAST_CLASSES)}")
+        if cfg.eval.anatomy:
+            raise ConfigError("eval.anatomy=true with data.labels=contrast: the anatomy metrics classify tissue by "
+                              "one contrast's intensity order, and these images mix T1, T2 and PD; leave it unset")
+    if len(set(d.class_names)) != len(d.class_names):
+        raise ConfigError(f"data.class_names={d.class_names}: the names must be distinct")
+
+
+#: the classes of ``data.labels=contrast`` (mni152 contrasts), in class-index order
+CONTRAST_CLASSES = ("t1", "t2", "pd")

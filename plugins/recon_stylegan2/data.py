@@ -29,7 +29,7 @@ from recon.api import RunConfig
 from recon.api import load_source
 from recon.api import ImageSpec, load_options, load_split_images
 
-__all__ = ["image_spec", "split_images", "to_square"]
+__all__ = ["class_names", "image_spec", "split_images", "split_labelled", "to_square"]
 
 
 def image_spec(cfg: RunConfig) -> ImageSpec:
@@ -85,3 +85,74 @@ def _split_tensor(spec: ImageSpec, split: str, resolution: int, square: str) -> 
 def split_images(cfg: RunConfig, split: str) -> Tensor:
     """All images of ``split`` as one ``(M, C, R, R)`` float32 tensor in [0, 1] (do not modify)."""
     return _split_tensor(image_spec(cfg), split, cfg.model.resolution, cfg.data.square)
+
+
+# -- class labels (conditional StyleGAN2, ``data.labels``) ------------------------------------
+def class_names(cfg: RunConfig) -> list[str]:
+    """The class names of ``data.labels`` in class-index order (empty: unconditional).
+
+    ``contrast``: t1, t2, pd; ``folder``: the sorted names of the image files' parent folders
+    (over every split, so each split indexes the classes alike); ``data.class_names``, when set
+    (as a checkpoint's config has it), is used as it is.
+    """
+    from recon_stylegan2.config import CONTRAST_CLASSES
+
+    d = cfg.data
+    if not d.labels:
+        return []
+    if d.class_names:
+        return list(d.class_names)
+    if d.labels == "contrast":
+        return list(CONTRAST_CLASSES)
+    from recon.api import DataError
+
+    found: set[str] = set()
+    for split in ("train", "val", "test"):
+        try:
+            found.update(_folder_labels(image_spec(cfg), split))
+        except DataError:  # an empty split adds no class
+            pass
+    names = sorted(found - {""})
+    if not names:
+        raise DataError(f"data.labels=folder: no image of {d.source} lies in a class folder")
+    return names
+
+
+@functools.lru_cache(maxsize=8)
+def _folder_labels(spec: ImageSpec, split: str) -> tuple[str, ...]:
+    from pathlib import Path
+
+    loaded = load_source(spec.source, load_options(spec), spec.role)
+    return tuple(Path(str(loaded.volumes[vid].source)).parent.name for vid, _ in load_split_images(spec, split))
+
+
+def split_labelled(cfg: RunConfig, split: str) -> tuple[Tensor, Tensor | None]:
+    """``(images (M, C, R, R), labels (M,) int64 or None)`` of ``split`` for ``data.labels``.
+
+    ``contrast``: the slices of ``mni152:t1``, ``mni152:t2`` and ``mni152:pd`` (the same slicing
+    and split of the one template), concatenated, each labelled by its contrast's index;
+    ``folder``: the images of ``data.source``, labelled by their parent folder's class index.
+    """
+    from dataclasses import replace
+
+    d = cfg.data
+    if not d.labels:
+        return split_images(cfg, split), None
+    names = class_names(cfg)
+    spec = image_spec(cfg)
+    if d.labels == "contrast":
+        parts, labels = [], []
+        for index, contrast in enumerate(names):
+            images = _split_tensor(replace(spec, source=f"mni152:{contrast}"), split, cfg.model.resolution, d.square)
+            parts.append(images)
+            labels.append(torch.full((images.shape[0],), index, dtype=torch.int64))
+        return torch.cat(parts), torch.cat(labels)
+    images = _split_tensor(spec, split, cfg.model.resolution, d.square)
+    folders = _folder_labels(spec, split)
+    unknown = sorted(set(folders) - set(names))
+    if unknown:
+        from recon.api import DataError
+
+        raise DataError(f"data.labels=folder: images in folders {', '.join(unknown)} are not among "
+                        f"data.class_names ({', '.join(names)})")
+    return images, torch.tensor([names.index(f) for f in folders], dtype=torch.int64)

@@ -25,7 +25,8 @@ from torch import Tensor, nn
 if TYPE_CHECKING:
     from recon_stylegan2.networks import Generator
 
-__all__ = ["unwrap", "latents", "to_unit", "sample_batch", "generate_samples", "write_pngs", "sample_panels"]
+__all__ = ["unwrap", "latents", "labels_for", "one_hot", "to_unit", "sample_batch", "generate_samples", "write_pngs",
+           "sample_panels"]
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -44,6 +45,21 @@ def latents(z_dim: int, seed: int, start: int, count: int) -> Tensor:
     return torch.stack(rows)
 
 
+def one_hot(labels: Tensor, c_dim: int) -> Tensor:
+    """Class indices ``(N,)`` -> one-hot float ``(N, c_dim)``."""
+    return F.one_hot(labels.long(), c_dim).float()
+
+
+def labels_for(c_dim: int, indices: range, label: int | None = None) -> Tensor | None:
+    """The one-hot labels of samples ``indices`` of a conditional generator (``None`` when
+    ``c_dim == 0``): class ``label`` for all, or class ``i % c_dim`` for sample ``i`` (so a set
+    of samples covers every class evenly, and sample ``i`` depends on (seed, i) only)."""
+    if c_dim <= 0:
+        return None
+    classes = torch.full((len(indices),), label) if label is not None else torch.tensor(list(indices)) % c_dim
+    return one_hot(classes, c_dim)
+
+
 def to_unit(images: Tensor) -> Tensor:
     """Generator output in [-1, 1] -> [0, 1], clamped."""
     return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
@@ -60,19 +76,24 @@ def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
 
 
 def sample_batch(generator: nn.Module, indices: range, seed: int, device: torch.device,
-                 truncation_psi: float = 1.0, truncation_cutoff: int = 0, noise_mode: str = "random") -> Tensor:
+                 truncation_psi: float = 1.0, truncation_cutoff: int = 0, noise_mode: str = "random",
+                 label: int | None = None) -> Tensor:
     """Samples ``indices`` of ``seed`` (eval mode): ``(len(indices), C, R, R)`` CPU tensor in [0, 1].
 
     Latent ``i`` depends on (seed, i) only; the noise inputs come from the global RNG seeded
-    with (seed, first index) inside a fork, so the caller's RNG is never touched.
+    with (seed, first index) inside a fork, so the caller's RNG is never touched. A conditional
+    generator gets class ``label``, or class ``i % c_dim`` for sample ``i`` (:func:`labels_for`).
     """
     G = cast("Generator", unwrap(generator))
     z = latents(G.z_dim, seed, indices.start, len(indices)).to(device)
+    c = labels_for(int(getattr(G, "c_dim", 0)), indices, label)
+    c = c.to(device) if c is not None else None
     was_training = G.training
     G.eval()
     try:
         with torch.no_grad(), seeded_global_rng((seed * 7_919 + indices.start) % (2**63 - 1), device):
-            images = G(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff or None,
+            args = (z,) if c is None else (z, c)  # an unconditional G is called as before
+            images = G(*args, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff or None,
                        noise_mode=noise_mode)
     finally:
         G.train(was_training)
@@ -81,11 +102,11 @@ def sample_batch(generator: nn.Module, indices: range, seed: int, device: torch.
 
 def generate_samples(generator: nn.Module, n: int, seed: int, device: torch.device, batch_size: int = 32,
                      truncation_psi: float = 1.0, truncation_cutoff: int = 0,
-                     noise_mode: str = "random") -> Iterator[Tensor]:
+                     noise_mode: str = "random", label: int | None = None) -> Iterator[Tensor]:
     """Yield ``n`` samples of ``generator`` in batches of ``batch_size`` (:func:`sample_batch`)."""
     for start in range(0, n, batch_size):
         yield sample_batch(generator, range(start, min(start + batch_size, n)), seed, device,
-                           truncation_psi, truncation_cutoff, noise_mode)
+                           truncation_psi, truncation_cutoff, noise_mode, label)
 
 
 def write_pngs(images: Tensor, out_dir: Path, start: int = 0) -> list[Path]:

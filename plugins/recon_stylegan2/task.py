@@ -55,13 +55,20 @@ class StyleGAN2Task(Task):
 
     def validate(self, cfg: RunConfig) -> None:
         check_config(cfg)
+        if cfg.data.labels and not cfg.data.class_names and cfg.data.labels == "contrast":
+            from recon_stylegan2.data import class_names
+
+            cfg.data.class_names = class_names(cfg)
 
     # -- data -------------------------------------------------------------------------------
     def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         from recon.api import ImageList, ImageSamples
-        from recon_stylegan2.data import split_images
+        from recon_stylegan2.data import split_labelled
 
-        images = split_images(cfg, split)
+        images, labels = split_labelled(cfg, split)
+        if labels is not None:
+            return LabelledImages(images, labels, cfg.seed, cfg.data.augment, train=split == "train",
+                                  limit=cfg.eval.max_images)
         if split == "train":
             return ImageSamples(images, cfg.seed, cfg.data.augment)
         return ImageList(images[:cfg.eval.max_images] if cfg.eval.max_images else images)
@@ -74,6 +81,16 @@ class StyleGAN2Task(Task):
         training images and the training images themselves (:mod:`recon_stylegan2.baseline`)."""
         from recon_stylegan2.baseline import gaussian_samples, training_images
 
+        if cfg.data.labels and not cfg.data.class_names:
+            from recon_stylegan2.data import class_names
+
+            cfg.data.class_names = class_names(cfg)  # kept in the checkpoint's config
+        objective = None
+        if num_classes(cfg) > 0:
+            from recon_stylegan2.objective import ConditionalObjective
+
+            objective = ConditionalObjective.from_config(cfg.loss)
+
         def visualize(batch: dict[str, Tensor], fake: Tensor) -> list[Tensor]:
             """Grid columns: generated samples (top row) above real images of the split (bottom row)."""
             return sampling.sample_panels(sampling.to_unit(fake), batch["target"])
@@ -81,7 +98,7 @@ class StyleGAN2Task(Task):
         return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
                      real_images=to_generator_range, content_loss=no_content_terms,
                      generator_regularizer=path_length(cfg), augment=ada(cfg), baselines={},
-                     postprocess=sampling.to_unit, visualize=visualize, sample_labels=(),
+                     postprocess=sampling.to_unit, visualize=visualize, sample_labels=(), objective=objective,
                      sampler=sampling.sample_batch,
                      sample_baselines={"gaussian": gaussian_samples, "training images": training_images})
 
@@ -91,9 +108,19 @@ class StyleGAN2Task(Task):
         raise UsageError("stylegan2 is unconditional: use `recon generate --checkpoint CK -n N -o DIR`")
 
     def sample_file(self, cfg: RunConfig, parts: Parts, n: int, out_dir: Path, device: torch.device,
-                    seed: int = 0) -> list[Path]:
+                    seed: int = 0, label: str | None = None) -> list[Path]:
         """Write ``n`` PNGs ``000000.png ...`` to ``out_dir``: image ``i`` depends only on (seed, i)
-        (with ``model.noise_mode=const``), truncation ``model.truncation_psi``."""
+        (with ``model.noise_mode=const``), truncation ``model.truncation_psi``. A conditional
+        model draws class ``i % classes`` for image ``i``, or class ``label`` (a name of
+        ``data.class_names``) for every image."""
+        names = list(cfg.data.class_names) if cfg.data.labels else []
+        index = None
+        if label is not None:
+            if not names:
+                raise UsageError(f"--label {label}: this checkpoint is unconditional (data.labels is empty)")
+            if label not in names:
+                raise UsageError(f"--label {label}: unknown class; valid: {', '.join(names)}")
+            index = names.index(label)
         out_dir = Path(out_dir)
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"-o {out_dir}: is a file, not a folder")
@@ -104,9 +131,44 @@ class StyleGAN2Task(Task):
         m = cfg.model
         paths: list[Path] = []
         for images in sampling.generate_samples(parts.generator, n, seed, device, max(1, cfg.eval.batch_size),
-                                                m.truncation_psi, m.truncation_cutoff, m.noise_mode):
+                                                m.truncation_psi, m.truncation_cutoff, m.noise_mode, index):
             paths += sampling.write_pngs(images, out_dir, start=len(paths))
         return paths
+
+
+def num_classes(cfg: RunConfig) -> int:
+    """``c_dim`` of the networks: the number of classes of ``data.labels`` (0: unconditional)."""
+    return len(cfg.data.class_names) if cfg.data.labels else 0
+
+
+class LabelledImages(Dataset):
+    """Images with class labels: training item ``i`` as :class:`recon.api.ImageSamples` draws it
+    from ``(seed, i)`` (``{"target", "label"}``), evaluation items every image once
+    (``{"target", "volume", "label"}``, the first ``limit`` when set)."""
+
+    def __init__(self, images: Tensor, labels: Tensor, seed: int, augment: str, train: bool, limit: int = 0):
+        from recon.api import ImageList, ImageSamples
+
+        if not train and limit:  # a spread of the classes, not the first class's images
+            keep = torch.linspace(0, images.shape[0] - 1, min(limit, images.shape[0])).round().long()
+            images, labels = images[keep], labels[keep]
+        self.labels, self.train = labels, train
+        self.images: Dataset = ImageSamples(images, seed, augment) if train else ImageList(images)
+        self.count, self.seed = int(images.shape[0]), seed
+
+    def __len__(self) -> int:
+        return len(self.images)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        from recon.api import sample_generator
+
+        item = dict(self.images[index])
+        if self.train:  # the image ImageSamples drew: its first draw from the item's generator
+            which = int(torch.randint(0, self.count, (1,), generator=sample_generator(self.seed, index)))
+        else:
+            which = index
+        item["label"] = self.labels[which]
+        return item
 
 
 def generator(cfg: RunConfig) -> nn.Module:
@@ -115,6 +177,7 @@ def generator(cfg: RunConfig) -> nn.Module:
 
     m = cfg.model
     return Generator(resolution=m.resolution, num_channels=cfg.data.channels, z_dim=m.z_dim, w_dim=m.w_dim,
+                     c_dim=num_classes(cfg),
                      mapping_layers=m.mapping_layers, mapping_lr_multiplier=m.mapping_lr_multiplier,
                      channel_base=m.channel_base, channel_max=m.channel_max,
                      style_mixing_prob=m.style_mixing_prob, use_noise=m.use_noise)
@@ -125,25 +188,34 @@ def discriminator(cfg: RunConfig) -> nn.Module:
     from recon_stylegan2.networks import Discriminator
 
     m = cfg.model
-    return Discriminator(resolution=m.resolution, num_channels=cfg.data.channels,
+    return Discriminator(resolution=m.resolution, num_channels=cfg.data.channels, c_dim=num_classes(cfg),
                          channel_base=m.channel_base, channel_max=m.channel_max,
                          mbstd_group_size=m.mbstd_group_size)
 
 
 def generate(generator: nn.Module, batch: dict[str, Tensor], rng: torch.Generator | None = None,
-             truncation_psi: float = 1.0) -> Tensor:
+             truncation_psi: float = 1.0) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
     """``G(z)`` for ``z ~ N(0, I)`` of the batch's size, drawn from ``rng`` (the step RNG).
 
     Returns ``(N, C, R, R)`` in G's [-1, 1] range (not clamped). Training always uses
     ``truncation_psi=1``. The noise inputs, style mixing, ADA's draws and the path-length
     latents use torch's global RNG, which the trainer seeds from (seed, step, rank) at the
     start of every step.
+
+    A conditional generator (``c_dim > 0``) gets a class per sample drawn uniformly from
+    ``rng`` after the latents; it returns ``(images, {"c": one-hot labels})`` so the
+    discriminator sees the labels the fakes were drawn with.
     """
     ref = batch["target"]
-    z_dim = cast("Generator", sampling.unwrap(generator)).z_dim
+    G = cast("Generator", sampling.unwrap(generator))
     device = rng.device if rng is not None else ref.device
-    z = torch.randn(ref.shape[0], z_dim, generator=rng, device=device).to(ref.device)
-    return generator(z, truncation_psi=truncation_psi)
+    z = torch.randn(ref.shape[0], G.z_dim, generator=rng, device=device).to(ref.device)
+    c_dim = int(getattr(G, "c_dim", 0))
+    if c_dim <= 0:
+        return generator(z, truncation_psi=truncation_psi)
+    classes = torch.randint(0, c_dim, (ref.shape[0],), generator=rng, device=device).to(ref.device)
+    c = sampling.one_hot(classes, c_dim)
+    return generator(z, c, truncation_psi=truncation_psi), {"c": c}
 
 
 def to_generator_range(batch: dict[str, Tensor]) -> Tensor:

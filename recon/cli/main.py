@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", type=int, default=16, help="number of images")
     gen.add_argument("-o", "--output", required=True, help="output folder")
     gen.add_argument("--seed", type=int, default=0, help="image i depends on (seed, i) only (default 0)")
+    gen.add_argument("--label", default=None, metavar="NAME",
+                     help="class of every sample, for a conditional checkpoint (e.g. t2 of a stylegan2 run with "
+                          "data.labels=contrast); default: sample i has class i %% classes")
     gen.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config value, e.g. --set model.truncation_psi=0.7")
     gen.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where to run the model")

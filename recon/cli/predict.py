@@ -129,6 +129,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     model = load_model(args.checkpoint, device=device)
     task, cfg = model.task, model.cfg
     cfg.apply_overrides(args.overrides)
-    paths = task.sample_file(cfg, model.parts, args.n, Path(args.output), device, seed=args.seed)
+    label = getattr(args, "label", None)
+    if label is None:
+        paths = task.sample_file(cfg, model.parts, args.n, Path(args.output), device, seed=args.seed)
+    else:
+        import inspect
+
+        if "label" not in inspect.signature(task.sample_file).parameters:
+            raise UsageError(f"--label {label}: task {task.name} has no class labels")
+        paths = task.sample_file(cfg, model.parts, args.n, Path(args.output), device, seed=args.seed,
+                                 label=label)
     print(f"wrote {len(paths)} images to {args.output}")
     return 0
