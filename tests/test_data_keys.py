@@ -19,7 +19,9 @@ from recon.plugins import get_task
 
 TASKS = ["srgan", "mri_superres", "mri_kspace", "mri_motion", "mri_translation", "inpainting", "stylegan2"]
 #: keys a task refuses when set (it cannot use them), instead of reading them on its data path
-REFUSED = {"stylegan2": {"patch_size": 16, "augment_affine": 0.5, "augment_elastic": 0.5, "augment_intensity": 0.5}}
+#: (stylegan2's class_names: read with data.labels set, refused in the unconditional smoke config)
+REFUSED = {"stylegan2": {"patch_size": 16, "augment_affine": 0.5, "augment_elastic": 0.5, "augment_intensity": 0.5,
+                         "class_names": "[a,b]"}}
 
 
 class _ReadProbe:
