@@ -110,6 +110,13 @@ class GANObjective(Objective):
                    r1_gamma=loss_cfg.r1_gamma, gp_weight=loss_cfg.gp_weight, reg_interval=loss_cfg.reg_interval,
                    g_reg_interval=loss_cfg.g_reg_interval, artifact=loss_cfg.artifact)
 
+    def judge(self, D: nn.Module, images: Tensor, batch: dict[str, Tensor], aux: dict[str, Tensor],
+              real: bool) -> Tensor:
+        """D's logits on ``images`` (D's input for the real images of ``batch`` when ``real``,
+        else for images generated with ``aux``): ``D(images)``. A conditional objective passes
+        labels here (e.g. stylegan2's projection discriminator)."""
+        return D(images)
+
     def regularized(self, step: int) -> tuple[bool, bool]:
         """``(r1, gp)``: whether D's step ``step`` adds R1 / the gradient penalty."""
         due = step % max(1, self.reg_interval) == 0
@@ -124,16 +131,16 @@ class GANObjective(Objective):
         if (use_r1 or use_gp) and ctx.discriminator_eager is not None:
             D = ctx.discriminator_eager  # compiled graphs have no double backward
         with torch.no_grad(), ctx.autocast():
-            fake, _ = ctx.generate(ctx.generator, batch, rng)
+            fake, aux = ctx.generate(ctx.generator, batch, rng)
         real = parts.real_images(batch).detach()
         if use_r1:
             real = real.requires_grad_(True)
         real_in = augmented(ctx, parts.discriminator_input(batch, real))
         fake_in = augmented(ctx, parts.discriminator_input(batch, fake.detach()))
         with ctx.autocast(enabled=not use_r1):  # R1 differentiates this pass: fp32
-            real_logits = D(real_in)
+            real_logits = self.judge(D, real_in, batch, aux, real=True)
         with ctx.autocast():
-            fake_logits = D(fake_in)
+            fake_logits = self.judge(D, fake_in, batch, aux, real=False)
         terms = {"d_loss": self.loss.d_loss(real_logits.float(), fake_logits.float())}
         logs = {}
         if use_r1:
@@ -166,15 +173,17 @@ class GANObjective(Objective):
         if use_adv:
             assert D is not None  # use_adv implies it
             with ctx.autocast():
-                fake_logits = D(augmented(ctx, parts.discriminator_input(batch, fake)))
+                fake_logits = self.judge(D, augmented(ctx, parts.discriminator_input(batch, fake)), batch, aux,
+                                         real=False)
                 real_logits = None
                 if self.loss.needs_real_in_g:
                     real_in = augmented(ctx, parts.discriminator_input(batch, parts.real_images(batch)))
-                    real_logits = D(real_in).detach().float()
+                    real_logits = self.judge(D, real_in, batch, aux, real=True).detach().float()
             terms["g_adv"] = self.adversarial * self.loss.g_loss(fake_logits.float(), real_logits)
         if reg_due:
             assert ctx.g_regularizer is not None  # reg_due implies it
-            terms["g_reg"] = ctx.g_regularizer(ctx.generator_eager or ctx.generator, batch) * self.g_reg_interval
+            terms["g_reg"] = ctx.g_regularizer(ctx.generator_eager or ctx.generator,
+                                               {**batch, **aux} if aux else batch) * self.g_reg_interval
         if not terms:  # nothing to minimise this step: a zero that still reaches G's weights
             terms = {"_zero": fake.sum() * 0}
         return PhaseLoss(terms)
