@@ -56,8 +56,12 @@ class SG2DataConfig(FileDataConfig):
     square: Literal["auto", "crop", "pad"] = "auto"  # auto: pad slices of 3D volumes, centre-crop 2D images
     augment: Literal["none", "xflip", "dihedral"] = "none"  # dataset augmentation (xflip = StyleGAN --mirror)
     # class labels (conditional StyleGAN2): "" = unconditional; "contrast" = the mni152 slices in
-    # the contrasts t1, t2, pd, labelled by contrast; "folder" = each image's parent folder is its class
-    labels: Literal["", "contrast", "folder"] = ""
+    # the contrasts t1, t2, pd, labelled by contrast; "folder" = each image's parent folder is its class;
+    # "csv" = a column of the CSV file data.labels_file (one row per image: its path and its class)
+    labels: Literal["", "contrast", "folder", "csv"] = ""
+    labels_file: str = ""  # data.labels=csv: the CSV (header row; paths relative to the CSV's folder)
+    labels_column: str = "label"  # data.labels=csv: the column holding each image's class
+    labels_path_column: str = "file"  # data.labels=csv: the column holding each image's path
     class_names: list[str] = field(default_factory=list)  # filled from the data; index = class id
 
 
@@ -143,7 +147,7 @@ def check_config(cfg: RunConfig) -> None:
     _finite("ada.p", ada.p, 0.0, ada.p_max)
     if d.labels == "" and d.class_names:
         raise ConfigError("data.class_names is set but data.labels is empty (unconditional); "
-                          "set data.labels=contrast or data.labels=folder")
+                          "set data.labels=contrast, folder or csv")
     if d.labels == "contrast":
         base = d.source.split(":", 1)[0]
         if base != "mni152":
@@ -155,6 +159,12 @@ def check_config(cfg: RunConfig) -> None:
         if cfg.eval.anatomy:
             raise ConfigError("eval.anatomy=true with data.labels=contrast: the anatomy metrics classify tissue by "
                               "one contrast's intensity order, and these images mix T1, T2 and PD; leave it unset")
+    if d.labels_file and d.labels != "csv":
+        raise ConfigError(f"data.labels_file={d.labels_file} is set but data.labels={d.labels or '(empty)'}; "
+                          "set data.labels=csv to read the classes from it")
+    if d.labels == "csv" and not d.labels_file:
+        raise ConfigError("data.labels=csv needs data.labels_file (a CSV with the columns "
+                          f"{d.labels_path_column} and {d.labels_column})")
     if len(set(d.class_names)) != len(d.class_names):
         raise ConfigError(f"data.class_names={d.class_names}: the names must be distinct")
 

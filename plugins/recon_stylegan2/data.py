@@ -91,8 +91,9 @@ def split_images(cfg: RunConfig, split: str) -> Tensor:
 def class_names(cfg: RunConfig) -> list[str]:
     """The class names of ``data.labels`` in class-index order (empty: unconditional).
 
-    ``contrast``: t1, t2, pd; ``folder``: the sorted names of the image files' parent folders
-    (over every split, so each split indexes the classes alike); ``data.class_names``, when set
+    ``contrast``: t1, t2, pd; ``folder`` / ``csv``: the sorted names of the image files' parent
+    folders / their classes in ``data.labels_file`` (over every split, so each split indexes the
+    classes alike); ``data.class_names``, when set
     (as a checkpoint's config has it), is used as it is.
     """
     from recon_stylegan2.config import CONTRAST_CLASSES
@@ -106,24 +107,36 @@ def class_names(cfg: RunConfig) -> list[str]:
         return list(CONTRAST_CLASSES)
     from recon.api import DataError
 
-    found: set[str] = set()
+    files: list[str] = []
     for split in ("train", "val", "test"):
         try:
-            found.update(_folder_labels(image_spec(cfg), split))
+            files.extend(_source_files(image_spec(cfg), split))
         except DataError:  # an empty split adds no class
             pass
-    names = sorted(found - {""})
+    names = sorted(set(_labels_of_files(cfg, files)) - {""})
     if not names:
-        raise DataError(f"data.labels=folder: no image of {d.source} lies in a class folder")
+        raise DataError(f"data.labels={d.labels}: no image of {d.source} has a class")
     return names
 
 
-@functools.lru_cache(maxsize=8)
-def _folder_labels(spec: ImageSpec, split: str) -> tuple[str, ...]:
+def _labels_of_files(cfg: RunConfig, files: list[str]) -> list[str]:
+    """The class name of each image file for ``data.labels`` = folder (its parent folder's
+    name) or csv (its row of ``data.labels_file``)."""
     from pathlib import Path
 
+    d = cfg.data
+    if d.labels == "csv":
+        from recon_stylegan2.label_table import labels_of
+
+        return labels_of(files, d.labels_file, d.labels_path_column, d.labels_column)
+    return [Path(file).parent.name for file in files]
+
+
+@functools.lru_cache(maxsize=8)
+def _source_files(spec: ImageSpec, split: str) -> tuple[str, ...]:
+    """The file each image of ``split`` was read from, in the split's order."""
     loaded = load_source(spec.source, load_options(spec), spec.role)
-    return tuple(Path(str(loaded.volumes[vid].source)).parent.name for vid, _ in load_split_images(spec, split))
+    return tuple(str(loaded.volumes[vid].source) for vid, _ in load_split_images(spec, split))
 
 
 def split_labelled(cfg: RunConfig, split: str) -> tuple[Tensor, Tensor | None]:
@@ -131,7 +144,8 @@ def split_labelled(cfg: RunConfig, split: str) -> tuple[Tensor, Tensor | None]:
 
     ``contrast``: the slices of ``mni152:t1``, ``mni152:t2`` and ``mni152:pd`` (the same slicing
     and split of the one template), concatenated, each labelled by its contrast's index;
-    ``folder``: the images of ``data.source``, labelled by their parent folder's class index.
+    ``folder``: the images of ``data.source``, labelled by their parent folder's class index;
+    ``csv``: labelled by the class in their row of ``data.labels_file``.
     """
     from dataclasses import replace
 
@@ -148,11 +162,12 @@ def split_labelled(cfg: RunConfig, split: str) -> tuple[Tensor, Tensor | None]:
             labels.append(torch.full((images.shape[0],), index, dtype=torch.int64))
         return torch.cat(parts), torch.cat(labels)
     images = _split_tensor(spec, split, cfg.model.resolution, d.square)
-    folders = _folder_labels(spec, split)
-    unknown = sorted(set(folders) - set(names))
+    found = _labels_of_files(cfg, list(_source_files(spec, split)))
+    where = (f"data.labels_file={d.labels_file}: classes" if d.labels == "csv"
+             else "data.labels=folder: images in folders")
+    unknown = sorted(set(found) - set(names))
     if unknown:
         from recon.api import DataError
 
-        raise DataError(f"data.labels=folder: images in folders {', '.join(unknown)} are not among "
-                        f"data.class_names ({', '.join(names)})")
-    return images, torch.tensor([names.index(f) for f in folders], dtype=torch.int64)
+        raise DataError(f"{where} {', '.join(unknown)} are not among data.class_names ({', '.join(names)})")
+    return images, torch.tensor([names.index(f) for f in found], dtype=torch.int64)

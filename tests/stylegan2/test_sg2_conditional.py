@@ -141,3 +141,55 @@ def test_generate_refuses_a_label_for_an_unconditional_checkpoint(cli, tmp_path:
     result = cli("generate", "--checkpoint", out / "checkpoints" / "last.pt", "--label", "t1", "-n", 1,
                  "-o", tmp_path / "x")
     assert result.code == 2 and "unconditional" in result.err
+
+
+def _labelled_folder(root: Path, n: int = 6) -> list[str]:
+    """``n`` random PNGs in ``root/img`` (no class folders); returns their names."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    (root / "img").mkdir()
+    names = [f"scan{i}.png" for i in range(n)]
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(root / "img" / name)
+    return names
+
+
+def test_csv_labels_come_from_the_named_column(task, tmp_path: Path) -> None:
+    from recon_stylegan2.data import split_labelled
+
+    names = _labelled_folder(tmp_path)
+    table = tmp_path / "labels.csv"  # relative paths, one bare file name, an extra row for another file
+    rows = [f"img/{n},{'AD' if i % 3 == 0 else 'CN'},x" for i, n in enumerate(names[:-1])]
+    rows += [f"{names[-1]},MCI,x", "img/elsewhere.png,OTHER,x"]
+    table.write_text("file,diagnosis,site\n" + "\n".join(rows) + "\n")
+    cfg = build_config(task, "smoke", overrides=[f"data.source={tmp_path / 'img'}", "data.labels=csv",
+                                                 f"data.labels_file={table}", "data.labels_column=diagnosis"])
+    parts = task.setup(cfg, None)
+    assert cfg.data.class_names == ["AD", "CN", "MCI"] and parts.generator.c_dim == 3
+    labels = torch.cat([split_labelled(cfg, s)[1] for s in ("train", "val", "test")])
+    assert sorted(labels.tolist()) == [0, 0, 1, 1, 1, 2]
+
+
+@pytest.mark.parametrize(("csv_text", "message"), [
+    (None, "no such file"),
+    ("file,label\n", "no rows"),
+    ("path,label\nimg/scan0.png,A\n", "no column 'file'"),
+    ("file,label\nimg/scan0.png,\n", "empty label"),
+    ("file,label\nimg/scan0.png,A\nimg/scan0.png,B\n", "two classes"),
+    ("file,label\nimg/scan0.png,A\n", "no row for"),
+])
+def test_bad_label_tables_are_refused_in_one_line(cli, tmp_path: Path, csv_text: str | None, message: str) -> None:
+    _labelled_folder(tmp_path)
+    table = tmp_path / "labels.csv"
+    if csv_text is not None:
+        table.write_text(csv_text)
+    result = cli("run", "--task", "stylegan2", *SMOKE, "--data", str(tmp_path / "img"), "--set", "data.labels=csv",
+                 "--set", f"data.labels_file={table}", "--out", str(tmp_path / "run"))
+    assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_labels_file_needs_labels_csv(cli, tmp_path: Path) -> None:
+    result = cli("run", "--task", "stylegan2", *SMOKE, "--set", "data.labels_file=x.csv", "--out", str(tmp_path / "r"))
+    assert result.code == 2 and "data.labels=csv" in result.err
