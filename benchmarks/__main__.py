@@ -3,7 +3,7 @@ against peers, in one command.
 
     python -m benchmarks --suite quality                  # every registered task, default preset
     python -m benchmarks --suite tradeoff --tasks srgan   # PSNR vs ST-LPIPS/patch KID over adversarial weights
-    python -m benchmarks --suite speed                    # trainer vs plain loop vs MONAI, FLOP/s, data, scaling
+    python -m benchmarks --suite speed                    # recon vs plain, MONAI, BasicSR; syncs, FLOP/s, data, scaling
     python -m benchmarks --suite quality,tradeoff         # a list: runs quality, then tradeoff (reusing it)
     python -m benchmarks --suite all --tasks mri_superres,srgan
     python -m benchmarks --suite all --smoke --out /tmp/b # seconds per task (CI)

@@ -39,7 +39,7 @@ class BenchmarkSpec:
         seed: the run seed.
         non_adversarial: also train the same generator with ``loss.adversarial=0`` and report
             it beside the adversarial model (``None``: whenever the task has a discriminator).
-        speed: run the speed suite (trainer vs plain loop vs MONAI, FLOP/s, data) on it.
+        speed: run the speed suite (trainer vs plain loop, MONAI, BasicSR; syncs, FLOP/s, data) on it.
         timeout_min: kill a run that takes longer than this (minutes).
         sweep: adversarial weights of the perception-distortion sweep (``--suite tradeoff``):
             the same generator trained at each ``loss.adversarial`` value with the same seed

@@ -4,9 +4,13 @@ For one task (``mri_superres``, SRResNet, by default) with its default preset an
 adversarial term on from the first step:
 
 1. **trainer overhead**: recon's ``Trainer.train_step`` against :class:`benchmarks.loops.PlainLoop`
-   (target <= 1.05x) and against MONAI's ``GanTrainer`` (target < 1x), interleaved step by
-   step (MONAI's engine drives; after each of its iterations one recon step and one plain
-   step run, alternating their order) so machine noise hits all three alike. Medians.
+   (target <= 1.05x), against MONAI's ``GanTrainer`` (target < 1x) and, for the
+   super-resolution tasks, against BasicSR's SRGAN step (:class:`benchmarks.basicsr_loop.BasicSRLoop`,
+   target < 1x), interleaved step by step (MONAI's engine drives; after each of its
+   iterations one recon step, one plain step and one BasicSR step run, rotating their order)
+   so machine noise hits all of them alike. Medians. Also the **host reads per step**
+   (``syncs_per_step``): the device-to-host synchronisations of one ``train_step`` that logs
+   nothing, counted by :class:`benchmarks.sync_probe.SyncProbe` (target <= 1).
 2. **FLOP efficiency**: FLOPs of one training step counted with
    ``torch.utils.flop_counter.FlopCounterMode`` divided by the median step time, against the
    FLOP/s of a dense channels_last 3x3 convolution (64 -> 64 channels, the preset's batch and
@@ -30,6 +34,8 @@ TARGET_PLAIN = 1.05
 TARGET_MONAI = 1.0
 TARGET_FLOPS = 0.5
 TARGET_DATA = 3.0
+TARGET_BASICSR = 1.0
+TARGET_SYNCS = 1
 
 
 def _sync(device: torch.device) -> None:
@@ -55,16 +61,20 @@ def _ms(values: list[float]) -> float:
 
 def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
                with_monai: bool = True, reference: Callable[[], Any] | None = None) -> dict[str, Any]:
-    """Median step times (ms) of recon, the plain loop and MONAI, interleaved; their ratios.
+    """Median step times (ms) of recon, the plain loop, MONAI and BasicSR's SRGAN step (where
+    it applies), interleaved; their ratios.
 
     ``reference`` (e.g. the dense convolution of the FLOP/s comparison) is timed once per
     step in the same interleaving; its median is ``reference_ms``."""
+    from benchmarks.basicsr_loop import BasicSRLoop, basicsr_status
     from benchmarks.loops import PlainLoop, attach_timer, monai_gan_trainer
 
     device = trainer.device
     plain = PlainLoop(trainer)
-    times: dict[str, list[float]] = {"recon": [], "plain": [], "monai": [], "reference": []}
-    cpu: dict[str, list[float]] = {"recon": [], "plain": []}  # process CPU time: robust to a busy machine
+    basicsr_state = basicsr_status(trainer)
+    basicsr = BasicSRLoop(trainer) if basicsr_state == "ok" else None
+    times: dict[str, list[float]] = {"recon": [], "plain": [], "monai": [], "basicsr": [], "reference": []}
+    cpu: dict[str, list[float]] = {"recon": [], "plain": [], "basicsr": []}  # process CPU time: steadier when busy
 
     def timed(name: str, fn: Callable[[], Any], i: int) -> None:
         _sync(device)
@@ -81,8 +91,12 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
         trainer.train_step([batch])
 
     def pair(i: int) -> None:
-        order = [("recon", lambda: recon_step(i)), ("plain", lambda: plain.step(batch, i))]
-        for name, fn in (order if i % 2 == 0 else order[::-1]):
+        order: list[tuple[str, Callable[[], Any]]] = [("recon", lambda: recon_step(i)),
+                                                      ("plain", lambda: plain.step(batch, i))]
+        if basicsr is not None:
+            order.append(("basicsr", lambda: basicsr.step(batch, i)))
+        shift = i % len(order)  # each loop runs first, second, ... in turn
+        for name, fn in (order[shift:] + order[:shift])[::(1 if i % 2 == 0 else -1)]:
             timed(name, fn, i)
         if reference is not None:
             timed("reference", reference, i)
@@ -108,6 +122,7 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
         "steps": steps, "warmup": warmup,
         "recon_ms": _ms(times["recon"]), "plain_ms": _ms(times["plain"]),
         "monai_ms": _ms(times["monai"]) if times["monai"] else None, "monai": monai_status,
+        "basicsr_ms": _ms(times["basicsr"]) if times["basicsr"] else None, "basicsr": basicsr_state,
         "recon_mean_ms": round(statistics.fmean(times["recon"]) * 1e3, 3),
         "plain_mean_ms": round(statistics.fmean(times["plain"]) * 1e3, 3),
     }
@@ -118,7 +133,11 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
     out["ratio_plain"] = round(out["recon_ms"] / out["plain_ms"], 4)
     out["ratio_plain_mean"] = round(out["recon_mean_ms"] / out["plain_mean_ms"], 4)
     out["ratio_monai"] = round(out["recon_ms"] / out["monai_ms"], 4) if out["monai_ms"] else None
-    out["target_plain"], out["target_monai"] = TARGET_PLAIN, TARGET_MONAI
+    out["ratio_basicsr"] = round(out["recon_ms"] / out["basicsr_ms"], 4) if out["basicsr_ms"] else None
+    if cpu["basicsr"]:
+        out["basicsr_cpu_ms"] = _ms(cpu["basicsr"])
+        out["ratio_basicsr_cpu"] = round(out["recon_cpu_ms"] / out["basicsr_cpu_ms"], 4)
+    out["target_plain"], out["target_monai"], out["target_basicsr"] = TARGET_PLAIN, TARGET_MONAI, TARGET_BASICSR
     return out
 
 
@@ -201,6 +220,11 @@ def measure(task_name: str, preset: str = "default", *, steps: int = 30, warmup:
         for _ in range(2):
             ref()  # warm-up (oneDNN picks its kernel)
         record["trainer"] = time_loops(trainer, batch, steps, warmup, with_monai, reference=ref)
+        from benchmarks.sync_probe import step_syncs
+
+        counts = step_syncs(trainer, batch, steps=3, first_step=1)
+        record["trainer"]["syncs_per_step"] = max(counts)
+        record["trainer"]["target_syncs"] = TARGET_SYNCS
         step_s = record["trainer"]["recon_ms"] / 1e3
         flops = count_step_flops(trainer, batch)
         achieved = flops / step_s / 1e9
@@ -227,10 +251,32 @@ def run_speed(tasks: list[str], *, smoke: bool, device: str, steps: int | None =
     kwargs = dict(steps=steps, warmup=max(1, min(5, steps // 5)), data_batches=max(3, steps))
     for name in tasks:
         preset = "smoke" if smoke else "default"
-        log(f"[speed] {name}: trainer vs plain loop vs MONAI, FLOP/s, data pipeline ({preset} preset)")
+        log(f"[speed] {name}: trainer vs plain loop vs MONAI vs BasicSR, syncs/step, FLOP/s, data pipeline "
+            f"({preset} preset)")
         try:
             records.append(measure(name, preset, device=device, **kwargs))
         except Exception as exc:  # noqa: BLE001 - a task that cannot be timed is reported
             records.append({"task": name, "preset": preset, "status": "failed",
                             "reason": f"{type(exc).__name__}: {exc}"})
     return records
+
+
+def main() -> None:
+    """``python -m benchmarks.speed [--task T] [--preset P] [--steps N]``: :func:`measure` as JSON."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="the speed suite's measurements of one task, as JSON")
+    parser.add_argument("--task", default="mri_superres")
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-monai", action="store_true", help="leave MONAI's GanTrainer out")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.task, args.preset, steps=args.steps, warmup=args.warmup, device=args.device,
+                             with_monai=not args.no_monai, data_batches=args.steps), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """The speed suite's comparison loops do the trainer's maths: after the same steps on the same
 batch, recon's Trainer, the plain loop and MONAI's GanTrainer hold identical weights, for every
-task's default loss settings (stylegan2's lazy R1 / path-length intervals included)."""
+task's default loss settings (stylegan2's lazy R1 / path-length intervals included), and so does
+the BasicSR-structured SRGAN loop for the super-resolution tasks (R1 due at step 0 included)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,29 @@ def test_plain_loop_and_monai_train_exactly_like_the_trainer(task_name: str, tmp
             assert _same(trainer.ema.model, loop.ema.model) == [], f"{name}: EMA differs"
     if trainer.augment is not None and hasattr(trainer.augment, "p"):
         assert float(trainer.augment.p) == float(plain.ctx.augment.p) == float(monai.ctx.augment.p)
+
+
+@pytest.mark.parametrize("task_name", ["srgan", "mri_superres"])
+def test_basicsr_loop_trains_exactly_like_the_trainer(task_name: str, tmp_path: Path) -> None:
+    from benchmarks.basicsr_loop import BasicSRLoop
+
+    torch.manual_seed(0)
+    trainer = _trainer(task_name, tmp_path)
+    batch = trainer.to_device(next(trainer.batch_iterator()))
+    loop = BasicSRLoop(trainer)
+    for step in range(STEPS):
+        trainer.step = step
+        trainer.train_step([batch])
+        loop.feed_data(batch)
+        loop.optimize_parameters(step + 1)  # BasicSR counts iterations from 1
+    assert _same(trainer.generator, loop.G) == [], "generator differs"
+    assert _same(trainer.discriminator, loop.D) == [], "discriminator differs"
+    assert _same(trainer.ema.model, loop.ema.model) == [], "EMA differs"
+
+
+def test_basicsr_loop_refuses_what_the_srgan_step_has_no_place_for(tmp_path: Path) -> None:
+    from benchmarks.basicsr_loop import basicsr_status
+
+    assert basicsr_status(_trainer("srgan", tmp_path / "a")) == "ok"
+    status = basicsr_status(_trainer("stylegan2", tmp_path / "b"))
+    assert status.startswith("skipped: BasicSR's SRGAN step does not fit task stylegan2")

@@ -188,6 +188,15 @@ def any_rank(flag: bool, dist: DistInfo, device: torch.device) -> bool:
     return bool(value.item() > 0)
 
 
+def agree_flags(flags: torch.Tensor, dist: DistInfo) -> torch.Tensor:
+    """``flags`` (float, on the device) all-reduced with max over ranks, in place; no host read.
+
+    Every rank must call it with the same shape. Without DDP, ``flags`` itself."""
+    if dist.enabled:
+        _tdist().all_reduce(flags, op=_tdist().ReduceOp.MAX)
+    return flags
+
+
 def reduce_logs(logs: dict[str, float], dist: DistInfo, device: torch.device) -> dict[str, float]:
     """Average logged scalars over ranks.
 

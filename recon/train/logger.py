@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+import torch
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -16,25 +18,39 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def read_values(values: dict[str, Any]) -> dict[str, float]:
+    """``values`` as floats; their 0-dim tensors read from the device in one transfer."""
+    keys = [k for k, v in values.items() if isinstance(v, torch.Tensor)]
+    out = {k: float(v) for k, v in values.items() if k not in keys}
+    if keys:
+        stacked = torch.stack([values[k].detach().to(torch.float64).reshape(()) for k in keys])
+        out.update(zip(keys, stacked.tolist(), strict=True))
+    return {k: out[k] for k in values}
+
+
 class LogWindow:
     """Running means of the values logged by each step since the last log line.
 
     Values present only on some steps (a lazy penalty, the discriminator loss after its
-    warm-up) are averaged over the steps that had them.
+    warm-up) are averaged over the steps that had them. Values may be floats or 0-dim
+    float64 tensors: tensors are summed on their device (the same float64 arithmetic as
+    Python floats) and read once, by :meth:`means`.
     """
 
     def __init__(self) -> None:
-        self._sums: dict[str, float] = {}
+        self._sums: dict[str, Any] = {}
         self._counts: dict[str, int] = {}
 
-    def add(self, values: dict[str, float]) -> None:
+    def add(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
-            self._sums[key] = self._sums.get(key, 0.0) + float(value)
+            if not isinstance(value, torch.Tensor):
+                value = float(value)
+            self._sums[key] = self._sums.get(key, 0.0) + value
             self._counts[key] = self._counts.get(key, 0) + 1
 
     def means(self) -> dict[str, float]:
-        """The means, then an empty window."""
-        out = {k: self._sums[k] / self._counts[k] for k in self._sums}
+        """The means (one read of the device), then an empty window."""
+        out = read_values({k: self._sums[k] / self._counts[k] for k in self._sums})
         self._sums, self._counts = {}, {}
         return out
 

@@ -2,15 +2,22 @@
 
 Each phase runs over the step's micro-batches (gradient accumulation), sums the terms the
 run's objective (:mod:`recon.losses.objective`) returns for each, does a single optimizer
-step, and returns its logged values as floats. Lazy regularization (R1 / gradient penalty on
-D, e.g. path length on G) is one of the objective's terms on the steps it is due, so there
-is still one backward pass and one gradient all-reduce per network per step.
+step, and returns its logged values as 0-dim float64 tensors on the device (read by the
+trainer only when it logs). Lazy regularization (R1 / gradient penalty on D, e.g. path
+length on G) is one of the objective's terms on the steps it is due, so there is still one
+backward pass and one gradient all-reduce per network per step.
+
+Synchronisation: a step reads the device once. The discriminator's finiteness (its logged
+values and gradients) is a flag on the device; its optimizer step is taken and undone on the
+device where the flag is set (:class:`recon.train.step_gate.StepGate`). The generator phase
+then reads D's flags and its own in one transfer (after one all-reduce under DDP) and steps
+G only when its own are clear. With fp16 the loss scaler reads its own inf checks (one
+synchronisation per optimizer step, GradScaler's design), so D is then decided on the host.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Protocol, cast
 
@@ -20,6 +27,7 @@ from torch import Tensor, nn
 from recon.losses.objective import Objective, PhaseLoss
 from recon.task import Parts, split_generated
 from recon.train.precision import autocast
+from recon.train.step_gate import StepGate
 
 
 class _AdaptsToLogits(Protocol):
@@ -50,6 +58,8 @@ class PhaseContext:
     discriminator_eager: nn.Module | None = None
     # True when a flag is true on any process, so every rank takes the same NaN decision
     any_rank: Callable[[bool], bool] = bool
+    # the same on the device: a float flag vector all-reduced (max) in place, no host read
+    agree: Callable[[Tensor], Tensor] = lambda flags: flags
 
     def autocast(self, enabled: bool = True) -> ContextManager:
         """The run's autocast; ``enabled=False`` forces fp32 (penalty passes)."""
@@ -61,19 +71,34 @@ class PhaseContext:
         return split_generated(self.parts.generate(generator, batch, rng))
 
 
-def grads_finite(params: list[Tensor]) -> bool:
-    """True when every gradient is finite (one fused norm, no per-tensor sync)."""
+def grads_nonfinite(params: list[Tensor]) -> Tensor | None:
+    """0-dim bool on the device: some gradient is not finite (one fused norm); ``None`` without gradients."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
-        return True
-    return bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all())
+        return None
+    return ~torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+
+
+def grads_finite(params: list[Tensor]) -> bool:
+    """True when every gradient is finite (reads the device once)."""
+    bad = grads_nonfinite(params)
+    return bad is None or not bool(bad)
+
+
+def values_nonfinite(values: list[Tensor]) -> Tensor:
+    """0-dim bool on the device: one of the 0-dim ``values`` is NaN or Inf (False for none)."""
+    if not values:
+        return torch.zeros((), dtype=torch.bool)
+    return ~torch.isfinite(torch.stack(values)).all()
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                   params: list[Tensor], grad_clip: float, loss_finite: bool = True) -> bool:
+                   params: list[Tensor], grad_clip: float, loss_finite: bool = True,
+                   grads_checked: bool = False) -> bool:
     """Unscale, check, clip and step. Returns False (and skips the step) on a non-finite
     loss or non-finite gradients (an Inf target under L1 gives finite +-1 gradients, so
-    the loss is checked too).
+    the loss is checked too). ``grads_checked``: the caller already knows the gradients are
+    finite (no second check, no read of the device).
 
     With fp16 the scaler already skips steps with inf gradients and lowers its scale; that
     is normal loss-scaling behaviour and is not reported as a fault.
@@ -90,7 +115,7 @@ def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScale
         scaler.step(optimizer)
         scaler.update()
         return True
-    if not grads_finite(params):
+    if not grads_checked and not grads_finite(params):
         optimizer.zero_grad(set_to_none=True)
         return False
     if grad_clip > 0:
@@ -99,23 +124,35 @@ def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScale
     return True
 
 
-def _accumulate(totals: dict[str, float], phase: PhaseLoss, n: int) -> None:
-    """Add one micro-batch's logged values (means over the step's ``n`` micro-batches)."""
+def _accumulate(totals: dict[str, Tensor], phase: PhaseLoss, n: int) -> None:
+    """Add one micro-batch's logged values (means over the step's ``n`` micro-batches), in
+    float64 on the device: the same sums a Python float would give, without reading them."""
     logged = {k: v for k, v in phase.terms.items() if not k.startswith("_")}
     logged.update(phase.logs)
     for key, value in logged.items():
-        totals[key] = totals.get(key, 0.0) + float(value.detach()) / n
+        totals[key] = totals.get(key, 0.0) + value.detach().double() / n
+
+
+@dataclass
+class DiscriminatorResult:
+    """One D update: its logged values (0-dim float64), its fault flag (0-dim bool, on the
+    device, agreed over ranks) and the gate to settle once the flag was read (None with fp16)."""
+
+    logs: dict[str, Tensor]
+    bad: Tensor
+    gate: StepGate | None
 
 
 def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                         scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
-                        step: int, rng: torch.Generator) -> dict[str, float]:
+                        step: int, rng: torch.Generator) -> DiscriminatorResult:
     """One discriminator update over ``batches`` (micro-batches of one step): the objective's
-    terms of each micro-batch, one optimizer step."""
+    terms of each micro-batch, one optimizer step, undone on the device if a logged value
+    (the terms and D's logits) or a gradient is not finite. No read of the device (but with fp16)."""
     D = ctx.discriminator
     assert D is not None
     optimizer.zero_grad(set_to_none=True)
-    totals: dict[str, float] = {}
+    totals: dict[str, Tensor] = {}
     real_logits_all = []
     for i, batch in enumerate(batches):
         last = i == len(batches) - 1
@@ -126,27 +163,42 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
             if phase.real_logits is not None:
                 real_logits_all.append(phase.real_logits)
             _accumulate(totals, phase, len(batches))
-    # every logged value finite (the terms and D's logits); every rank decides alike
-    loss_ok = not ctx.any_rank(not all(math.isfinite(v) for v in totals.values()))
-    ok = optimizer_step(optimizer, scaler, [p for p in D.parameters() if p.requires_grad],
-                        ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
+    params: list[Tensor] = [p for p in D.parameters() if p.requires_grad]
+    loss_bad = values_nonfinite(list(totals.values()))
+    gate = None
+    if scaler.is_enabled():  # GradScaler reads its inf checks on the host anyway
+        loss_ok = not ctx.any_rank(bool(loss_bad))
+        ok = optimizer_step(optimizer, scaler, params, ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
+        bad = torch.tensor(ctx.any_rank(not ok), device=loss_bad.device)
+    else:
+        grads_bad = grads_nonfinite(params)
+        bad = loss_bad if grads_bad is None else loss_bad | grads_bad
+        bad = ctx.agree(bad.float().reshape(1))[0] > 0  # every rank restores alike
+        gate = StepGate(optimizer, params)
+        gate.step(lambda: optimizer_step(optimizer, scaler, params, ctx.cfg.trainer.grad_clip, grads_checked=True),
+                  bad)
     if ctx.augment is not None and hasattr(ctx.augment, "update") and real_logits_all:
         cast(_AdaptsToLogits, ctx.augment).update(torch.cat([r.flatten() for r in real_logits_all]))
-    if ctx.any_rank(not ok):
-        totals["nonfinite"] = 1.0
-    return totals
+    return DiscriminatorResult(totals, bad, gate)
 
 
 def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                     scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
-                    step: int, rng: torch.Generator, adversarial_on: bool) -> dict[str, float]:
+                    step: int, rng: torch.Generator, adversarial_on: bool,
+                    pending: list[Tensor] | None = None) -> tuple[dict[str, Tensor], list[bool]]:
     """One generator update: the objective's terms of each micro-batch (content, adversarial,
-    lazy G regularization), one optimizer step. D is frozen meanwhile."""
+    lazy G regularization), one optimizer step. D is frozen meanwhile.
+
+    The step's one read of the device happens here: the flags of ``pending`` (the D updates'
+    :attr:`DiscriminatorResult.bad`) and G's own (``g_loss`` or a gradient not finite),
+    agreed over ranks in one all-reduce. Returns the logged values (0-dim float64 tensors)
+    and the flags read, ``pending``'s first and G's last; G stepped only if its flag is clear.
+    """
     D = ctx.discriminator_raw
     if D is not None:
         D.requires_grad_(False)
     optimizer.zero_grad(set_to_none=True)
-    totals: dict[str, float] = {}
+    totals: dict[str, Tensor] = {}
     try:
         for i, batch in enumerate(batches):
             last = i == len(batches) - 1
@@ -154,14 +206,43 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                 phase = ctx.objective.generator_loss(ctx, batch, step, rng, adversarial_on)
                 loss = cast(Tensor, sum(phase.terms.values()))
                 scaler.scale(loss / len(batches)).backward()
-            totals["g_loss"] = totals.get("g_loss", 0.0) + float(loss.detach()) / len(batches)
+            totals["g_loss"] = totals.get("g_loss", 0.0) + loss.detach().double() / len(batches)
             _accumulate(totals, phase, len(batches))
     finally:
         if D is not None:
             D.requires_grad_(True)
-    loss_ok = not ctx.any_rank(not math.isfinite(totals["g_loss"]))
-    ok = optimizer_step(optimizer, scaler, [p for p in ctx.generator.parameters() if p.requires_grad],
-                        ctx.cfg.trainer.grad_clip, loss_finite=loss_ok)
-    if ctx.any_rank(not ok):
-        totals["nonfinite"] = 1.0
-    return totals
+    params: list[Tensor] = [p for p in ctx.generator.parameters() if p.requires_grad]
+    loss_bad = ~torch.isfinite(totals["g_loss"])
+    grads_bad = None if scaler.is_enabled() else grads_nonfinite(params)  # fp16: the scaler skips inf steps
+    flags = [*(pending or []), loss_bad, grads_bad if grads_bad is not None else torch.zeros_like(loss_bad)]
+    read = [v > 0 for v in ctx.agree(torch.stack([f.float() for f in flags])).tolist()]  # the step's one read
+    *verdicts, g_loss_bad, g_grads_bad = read
+    ok = optimizer_step(optimizer, scaler, params, ctx.cfg.trainer.grad_clip, loss_finite=not g_loss_bad,
+                        grads_checked=True) if not g_grads_bad else False
+    if g_grads_bad:
+        optimizer.zero_grad(set_to_none=True)
+    return totals, [*verdicts, not ok]
+
+
+def gan_step(ctx: PhaseContext, d_opt: tuple[torch.optim.Optimizer | None, torch.amp.GradScaler],
+             g_opt: tuple[torch.optim.Optimizer, torch.amp.GradScaler], batches: list[dict[str, Tensor]],
+             step: int, rng: torch.Generator, d_steps: int, adversarial_on: bool) -> dict[str, Any]:
+    """``d_steps`` discriminator updates, then the generator's, on one step's micro-batches.
+
+    ``d_opt``/``g_opt``: ``(optimizer, scaler)`` of D and G. Returns the logged values (0-dim
+    float64 tensors; D's from its last update) and ``"nonfinite"`` (1.0 when an update was
+    bad, else 0.0), after the step's one read of the device."""
+    logs: dict[str, Any] = {}
+    d_updates: list[DiscriminatorResult] = []
+    for _ in range(d_steps):
+        assert d_opt[0] is not None  # d_steps > 0 needs D's optimizer
+        d_updates.append(discriminator_phase(ctx, d_opt[0], d_opt[1], batches, step, rng))
+        logs.update(d_updates[-1].logs)
+    g_logs, verdicts = generator_phase(ctx, g_opt[0], g_opt[1], batches, step, rng, adversarial_on,
+                                       [d.bad for d in d_updates])
+    logs.update(g_logs)
+    for update, bad in zip(d_updates, verdicts, strict=False):
+        if update.gate is not None:
+            update.gate.settle(bad)  # D's host-side step counters, now that the flags were read
+    logs["nonfinite"] = 1.0 if any(verdicts) else 0.0
+    return logs

@@ -23,15 +23,15 @@ from recon import __version__
 from recon.errors import CheckpointError, ConfigError
 from recon.losses.objective import GANObjective
 from recon.train import checkpoint as ckpt
-from recon.train import nonfinite
+from recon.train import cudnn, nonfinite
 from recon.train.config_checks import check_config
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
 from recon.train.init_from import initialise, trainable_parameters
-from recon.train.logger import LogWindow, Progress, RunLogger
+from recon.train.logger import LogWindow, Progress, RunLogger, read_values
 from recon.train.networks import setup_parts
-from recon.train.phases import PhaseContext, discriminator_phase, generator_phase
-from recon.train.distributed import (any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
+from recon.train.phases import PhaseContext, gan_step
+from recon.train.distributed import (agree_flags, any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
 from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
 from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
@@ -71,6 +71,7 @@ class Trainer:
         check_config(cfg, task)  # ranges, and the registered loss / networks / metrics it names
         task.validate(cfg)
         check_precision(self.device, tcfg.precision)
+        cudnn.configure(self.device, cfg)  # cudnn.benchmark for fixed-size patches on CUDA
         if tcfg.threads:
             torch.set_num_threads(tcfg.threads)
         init_process_group(self.dist, self.device)
@@ -155,6 +156,7 @@ class Trainer:
             no_sync=mods.no_sync, generator_eager=mods.generator_eager,
             discriminator_eager=mods.discriminator_eager,
             any_rank=lambda flag: any_rank(flag, self.dist, self.device),
+            agree=lambda flags: agree_flags(flags, self.dist),
         )
 
     # -- state ----------------------------------------------------------------------------
@@ -260,29 +262,28 @@ class Trainer:
             out[key] = value
         return out
 
-    def train_step(self, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """One full step (D phases, G phase, EMA) on the step's micro-batches."""
+    def train_step(self, batches: list[dict[str, Any]]) -> dict[str, Any]:
+        """One full step (D phases, G phase, EMA) on the step's micro-batches.
+
+        Returns the logged values as 0-dim float64 tensors on the device (the trainer reads
+        them every ``trainer.log_every`` steps) and ``"nonfinite"``: 1.0 when a loss or a
+        gradient was not finite (a float: the step's one read of the device, see
+        :mod:`recon.train.phases`)."""
         t = self.cfg.trainer
         rng = step_generator(self.cfg.seed, self.step, self.dist.rank, self.device)
         seed_step(self.cfg.seed, self.step, self.dist.rank)  # the global RNG's draws in the step, too
         adversarial_on = (self.discriminator is not None and self.cfg.loss.adversarial > 0
                           and self.step >= t.d_warmup_steps)
-        logs: dict[str, float] = {}
-        if adversarial_on:
-            opt_d = self.opt_d
-            assert opt_d is not None  # adversarial_on needs the discriminator, built with its optimizer
-            for _ in range(t.d_steps):
-                logs.update(discriminator_phase(self.ctx, opt_d, self.scaler_d, batches, self.step, rng))
-        nonfinite_d = logs.pop("nonfinite", 0.0)
-        logs.update(generator_phase(self.ctx, self.opt_g, self.scaler_g, batches, self.step, rng, adversarial_on))
-        logs["nonfinite"] = max(nonfinite_d, logs.get("nonfinite", 0.0))
+        d_steps = t.d_steps if adversarial_on else 0  # adversarial_on: D and its optimizer exist
+        logs = gan_step(self.ctx, (self.opt_d, self.scaler_d), (self.opt_g, self.scaler_g), batches, self.step, rng,
+                        d_steps, adversarial_on)
         if self.ema is not None:
             self.ema.update(self.generator, self.step)
         self.sched_g.step()
         if self.sched_d is not None and adversarial_on:
             self.sched_d.step()
         if self.augment is not None and hasattr(self.augment, "p"):
-            logs["ada_p"] = float(cast(Any, self.augment).p)
+            logs["ada_p"] = cast(Any, self.augment).p.detach().to(torch.float64, copy=True)
         return logs
 
     def fit(self) -> dict[str, Any]:
@@ -304,7 +305,7 @@ class Trainer:
                 buffers = nonfinite.snapshot_buffers(self) if t.nan_policy == "skip" else None
                 logs = self.train_step(batches)
                 if logs.pop("nonfinite", 0.0):
-                    rewound = self._handle_nonfinite(logs, progress, buffers)
+                    rewound = self._handle_nonfinite(read_values(logs), progress, buffers)
                     if rewound is not None:  # rolled back: replay from the checkpoint's step
                         batches_iter = rewound
                         logger.close()
