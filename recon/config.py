@@ -16,6 +16,7 @@ work (:mod:`recon.train.config_checks`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -92,7 +93,11 @@ class LossConfig:
     perceptual: float = ranged(0.0, ge=0)  # ST-LPIPS content loss (weights shipped in the stlpips-pytorch wheel)
     perceptual_net: Literal["alex", "vgg"] = "alex"  # vgg: SRGAN's VGG feature loss, shift-tolerant
     artifact: float = ranged(0.0, ge=0)  # LDL artifact loss (Liang et al. 2022) against the EMA generator
-    d_augment: str = ""  # DiffAugment policy on every D input, e.g. "translation,cutout" ("" = none)
+    # augmentation of every D input: a DiffAugment policy ("translation,cutout"), "ada" or "ada:PRESET"
+    # (adaptive, presets b, g, c, bg, bgc), "" = none
+    d_augment: str = ""
+    ada_target: float = ranged(0.6, gt=0, lt=1)  # d_augment=ada: the r_t = E[sign(D(real))] that p steers to
+    ada_speed_kimg: float = ranged(20.0, gt=0, lt=math.inf)  # d_augment=ada: thousand images for p to move by 1
     r1_gamma: float = ranged(0.0, ge=0)
     reg_interval: int = ranged(16, ge=1)  # lazy regularization: R1/GP every N discriminator steps
     g_reg_interval: int = ranged(4, ge=1)  # lazy generator regularization (path length) every N steps

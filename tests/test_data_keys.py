@@ -19,9 +19,10 @@ from recon.plugins import get_task
 
 TASKS = ["srgan", "mri_superres", "mri_kspace", "mri_motion", "mri_translation", "inpainting", "stylegan2"]
 #: keys a task refuses when set (it cannot use them), instead of reading them on its data path
-#: (stylegan2's class_names: read with data.labels set, refused in the unconditional smoke config)
+#: (stylegan2's class_names and labels_*: read with data.labels set, refused in the unconditional smoke config)
 REFUSED = {"stylegan2": {"patch_size": 16, "augment_affine": 0.5, "augment_elastic": 0.5, "augment_intensity": 0.5,
-                         "class_names": "[a,b]"}}
+                         "class_names": "[a,b]", "labels_file": "labels.csv", "labels_column": "dx",
+                         "labels_path_column": "path"}}
 
 
 class _ReadProbe:

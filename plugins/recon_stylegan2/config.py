@@ -142,6 +142,9 @@ def check_config(cfg: RunConfig) -> None:
             raise ConfigError(f"loss.{key}={getattr(loss, key)}: stylegan2 is unconditional and has no "
                               f"reconstruction target; leave loss.l1, loss.l2, loss.perceptual and "
                               f"loss.artifact at 0")
+    if loss.d_augment.strip().partition(":")[0].strip() == "ada":
+        raise ConfigError(f"loss.d_augment={loss.d_augment}: stylegan2 has its own ADA section "
+                          "(ada.enabled, ada.target, ada.preset, ...); use it")
     if loss.adversarial <= 0:
         raise ConfigError("loss.adversarial must be > 0: the adversarial loss is the generator's only loss")
     _finite("ada.p", ada.p, 0.0, ada.p_max)
@@ -159,9 +162,11 @@ def check_config(cfg: RunConfig) -> None:
         if cfg.eval.anatomy:
             raise ConfigError("eval.anatomy=true with data.labels=contrast: the anatomy metrics classify tissue by "
                               "one contrast's intensity order, and these images mix T1, T2 and PD; leave it unset")
-    if d.labels_file and d.labels != "csv":
-        raise ConfigError(f"data.labels_file={d.labels_file} is set but data.labels={d.labels or '(empty)'}; "
-                          "set data.labels=csv to read the classes from it")
+    csv_keys = {"labels_file": "", "labels_column": "label", "labels_path_column": "file"}
+    for key, default in csv_keys.items():
+        if d.labels != "csv" and getattr(d, key) != default:
+            raise ConfigError(f"data.{key}={getattr(d, key)} is set but data.labels={d.labels or '(empty)'}; "
+                              "set data.labels=csv to read the classes from a CSV")
     if d.labels == "csv" and not d.labels_file:
         raise ConfigError("data.labels=csv needs data.labels_file (a CSV with the columns "
                           f"{d.labels_path_column} and {d.labels_column})")

@@ -40,12 +40,15 @@ def check_config(cfg: Any, task: Any = None) -> None:
     loss = cfg.sections.get("loss")
     policy = getattr(loss, "d_augment", "")
     if policy:
-        from recon.augment.diffaugment import parse_policy
+        from recon.augment.select import parse_d_augment
 
         try:
-            parse_policy(policy)
+            parse_d_augment(policy)
         except ValueError as exc:
             raise ConfigError(f"loss.d_augment: {exc}") from None
+        if int(getattr(task, "spatial_dims", 2)) != 2:
+            raise ConfigError(f"loss.d_augment={policy!r}: DiffAugment and ADA augment 2D images, and task "
+                              f"{task.name} trains on volumes; leave loss.d_augment empty")
     if getattr(loss, "artifact", 0) > 0 and trainer is not None and not getattr(trainer, "ema_decay", 0) > 0:
         raise ConfigError("loss.artifact (LDL) compares with the EMA generator: set trainer.ema_decay > 0")
     data = cfg.sections.get("data")

@@ -122,9 +122,9 @@ class Trainer:
             if augment is not None:
                 raise ConfigError(f"loss.d_augment={cfg.loss.d_augment!r}: task {self.task.name} already "
                                   "augments D's inputs (its own augmentation, e.g. ADA); use one of them")
-            from recon.augment import DiffAugment
+            from recon.augment.select import build_d_augment
 
-            augment = DiffAugment(cfg.loss.d_augment)
+            augment = build_d_augment(cfg.loss)
         self.augment = augment.to(device) if augment is not None else None
         self.perceptual_fn = None
         if cfg.loss.perceptual > 0:
