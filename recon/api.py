@@ -183,6 +183,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate_generative": "recon.generative_eval",
     "iterate_batches": "recon.evaluation",
     "paired_methods": "recon.evaluation",
+    "load_model": "recon.train.inference",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -230,6 +231,7 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.errors import CheckpointError, ConfigError, DataError, UsageError
     from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
     from recon.generative_eval import evaluate_generative
+    from recon.train.inference import load_model
     from recon.hookspecs import hookimpl
     from recon.losses import AdversarialLoss, content_loss
     from recon.metrics import (CONVENTIONS, FeatureStats, FeatureStatsCache, InceptionFeatureExtractor,

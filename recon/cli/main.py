@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--strict", action="store_true",
                     help="stop at the first bad input (default: report it, go on, exit 2 at the end)")
     pr.add_argument("--mask", help="inpainting: the hole mask image (white = hole); default: <input>_mask.png")
+    pr.add_argument("--years", metavar="T[,T...]",
+                    help="tasks that predict ahead in time (mri_progression): the interval(s) in years; several "
+                         "write a series and a montage PNG")
+    pr.add_argument("--group", metavar="NAME", help="with --years: the subject's group (e.g. healthy, MCI, AD)")
     _add_inference_arguments(pr, "eval.batch_size...")
 
     gen = sub.add_parser("generate", help="sample an unconditional model")

@@ -67,6 +67,39 @@ def plan_outputs(inputs: list[Path], output: Path, force: bool) -> list[tuple[Pa
     return pairs
 
 
+def parse_years(text: str) -> list[float]:
+    """``"3"`` or ``"0,1,2,5"`` -> intervals in years (numbers >= 0), refused in one line otherwise."""
+    try:
+        years = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--years {text}: give numbers of years, e.g. --years 3 or --years 0,1,2,5") from None
+    if not years or any(not (t >= 0 and t != float("inf")) for t in years):
+        raise UsageError(f"--years {text}: intervals must be numbers >= 0, e.g. --years 3 or --years 0,1,2,5")
+    return years
+
+
+def task_options(task: object, args: argparse.Namespace) -> dict[str, object]:
+    """The task-specific options of ``recon predict`` (``--years``, ``--group``) as keyword arguments of
+    ``task.predict_file``; refused in one line for a task whose ``predict_file`` does not take them."""
+    import inspect
+
+    given = {"years": getattr(args, "years", None), "group": getattr(args, "group", None)}
+    accepted = inspect.signature(task.predict_file).parameters  # type: ignore[attr-defined]
+    out: dict[str, object] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name not in accepted:
+            raise UsageError(f"--{name}: task {task.name} does not take it "  # type: ignore[attr-defined]
+                             f"(it predicts no follow-up in time)")
+        out[name] = parse_years(value) if name == "years" else value
+    if "group" in out and "years" not in out:
+        raise UsageError("--group: give the interval too (--years)")
+    if out and "force" in accepted:  # a task writing several files per input checks them itself
+        out["force"] = bool(args.force)
+    return out
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from recon.train.inference import load_model
     from recon.train.runtime import resolve_device
@@ -85,12 +118,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise UsageError(f"--mask: task {task.name} takes no hole mask")
         overrides.append(f"mask.file={Path(args.mask).resolve()}")
     cfg.apply_overrides(overrides)
+    extra = task_options(task, args)
     failed: list[str] = []
     written = 0
     progress = _progress(len(pairs))
     for source, target in pairs:
         try:
-            out = task.predict_file(cfg, model.parts, source, target, device)
+            out = task.predict_file(cfg, model.parts, source, target, device, **extra)
         except (DataError, UsageError) as exc:
             if args.strict or len(pairs) == 1:
                 raise
