@@ -44,9 +44,11 @@ class KspaceModelConfig(ModelConfig):
     share_weights: bool = False  # one U-Net reused by every cascade
     varnet_features: tuple[int, ...] = (8, 8, 16, 32, 64, 8)  # MONAI ComplexUnet widths (varnet)
     sens_features: tuple[int, ...] = (4, 4, 8, 16, 32, 4)  # MONAI coil-sensitivity U-Net widths (varnet)
-    d_channels: int = ranged(32, ge=1)  # PatchGAN base width
-    d_layers: int = ranged(3, ge=1)  # PatchGAN stride-2 layers (3 = the 70x70 pix2pix PatchGAN)
+    d_arch: Literal["patch", "vgg"] = "patch"  # the pix2pix PatchGAN, or SRGAN's VGG-style classifier
+    d_channels: int = ranged(32, ge=1)  # D base width
+    d_layers: int = ranged(3, ge=1)  # patch: stride-2 layers (3 = the 70x70 pix2pix PatchGAN); vgg: conv stages
     d_norm: Literal["instance", "batch", "none"] = "instance"
+    d_fc: int = ranged(128, ge=1)  # vgg only: width of the dense layer
 
 
 @dataclass

@@ -135,10 +135,12 @@ def generator(cfg: RunConfig) -> nn.Module:
 
 
 def discriminator(cfg: RunConfig) -> nn.Module:
-    """A PatchGAN on magnitude images."""
-    from recon.api import PatchGANDiscriminator
+    """A PatchGAN (``model.d_arch=patch``) or SRGAN's VGG-style classifier (``vgg``) on magnitude images."""
+    from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
 
     m = cfg.model
+    if m.d_arch == "vgg":
+        return VGGStyleDiscriminator(1, m.d_channels, m.d_layers, m.d_norm, m.d_fc)
     return PatchGANDiscriminator(1, m.d_channels, m.d_layers, m.d_norm)
 
 

@@ -19,9 +19,11 @@ class MotionModelConfig(ModelConfig):
     features: tuple[int, int, int, int, int, int] = (16, 16, 32, 64, 128, 16)  # BasicUNet widths
     norm: Norm = "instance"
     residual: bool = True  # corrected = input + G(input)
+    d_arch: Literal["patch", "vgg"] = "patch"  # the pix2pix PatchGAN, or SRGAN's VGG-style classifier
     d_channels: int = 32
-    d_layers: int = 3  # PatchGAN stride-2 layers (3 = the 70x70 pix2pix PatchGAN)
+    d_layers: int = 3  # patch: stride-2 layers (3 = the 70x70 pix2pix PatchGAN); vgg: conv stages
     d_norm: Literal["instance", "batch", "none"] = "instance"
+    d_fc: int = 128  # vgg only: width of the dense layer
     conditional_d: bool = True  # D sees (image, corrupted input) concatenated, as in pix2pix
 
 

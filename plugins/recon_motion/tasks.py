@@ -72,7 +72,7 @@ class MotionCorrectionTask(Task):
     def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
         """A residual U-Net against a PatchGAN (conditional on the corrupted input with
         ``model.conditional_d``); the corrupted input (the operator's pseudo-inverse) as baseline."""
-        from recon.api import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
         from recon_motion.networks import ResidualUNet
 
         m = cfg.model
@@ -85,9 +85,11 @@ class MotionCorrectionTask(Task):
                 return torch.cat([images, batch["input"].to(images.dtype)], dim=1)
             return images
 
+        d_in = self.channels * (2 if conditional else 1)
+        discriminator = (VGGStyleDiscriminator(d_in, m.d_channels, m.d_layers, m.d_norm, m.d_fc) if m.d_arch == "vgg"
+                         else PatchGANDiscriminator(d_in, m.d_channels, m.d_layers, m.d_norm))
         return Parts(generator=ResidualUNet(self.channels, self.channels, m.features, m.norm, m.residual),
-                     discriminator=PatchGANDiscriminator(self.channels * (2 if conditional else 1), m.d_channels,
-                                                         m.d_layers, m.d_norm),
+                     discriminator=discriminator,
                      discriminator_input=discriminator_input,
                      baselines={op.baseline_name: lambda batch: op.pseudo_inverse(batch["input"])})
 

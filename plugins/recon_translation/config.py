@@ -26,9 +26,11 @@ class TranslationModelConfig(ModelConfig):
     # tanh: pix2pix's bounded output, mapped to [0, 1]; linear: unbounded; lookup_residual:
     # the U-Net adds a correction to the 1-D intensity lookup fitted on the training pairs
     output: Literal["tanh", "linear", "lookup_residual"] = "tanh"
+    d_arch: Literal["patch", "vgg"] = "patch"  # the pix2pix PatchGAN, or SRGAN's VGG-style classifier
     d_channels: int = ranged(32, ge=1)
-    d_layers: int = ranged(3, ge=1)  # PatchGAN stride-2 layers (3 = the 70x70 pix2pix PatchGAN)
+    d_layers: int = ranged(3, ge=1)  # patch: stride-2 layers (3 = the 70x70 pix2pix PatchGAN); vgg: conv stages
     d_norm: Literal["batch", "instance", "none"] = "batch"
+    d_fc: int = ranged(128, ge=1)  # vgg only: width of the dense layer
 
 
 @dataclass

@@ -81,7 +81,7 @@ class TranslationTask(Task):
         statistics are fitted on the training split's whole slices and stored in the generator,
         so every checkpoint carries them; a loaded checkpoint (``train_data=None``) brings its own.
         """
-        from recon.api import PatchGANDiscriminator
+        from recon.api import PatchGANDiscriminator, VGGStyleDiscriminator
         from recon_translation.networks import TranslationGenerator, UNetGenerator
 
         m = cfg.model
@@ -90,8 +90,11 @@ class TranslationTask(Task):
                              "raw" if residual else m.output)
         fitted = self.fit_intensity(cfg) if train_data is not None else IntensityModels()
         generator = TranslationGenerator(unet, fitted, residual)
+        discriminator = (VGGStyleDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm, m.d_fc)
+                         if m.d_arch == "vgg" else PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers,
+                                                                         m.d_norm))
         parts = Parts(generator=generator,
-                      discriminator=PatchGANDiscriminator(2 * self.channels, m.d_channels, m.d_layers, m.d_norm),
+                      discriminator=discriminator,
                       discriminator_input=source_and_image,
                       sample_labels=("source", "histogram-matched", "output", "target"),
                       restore_intensity=False)  # predictions are the target contrast, in [0, 1]
