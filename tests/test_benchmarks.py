@@ -72,7 +72,9 @@ def test_tables_are_printed_and_written(smoke_suite: tuple[Path, subprocess.Comp
 
 
 def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> None:
-    (record,) = results["quality"]
+    record, limited = results["quality"]  # the default, then the limited-data variant (no DiffAugment)
+    assert limited["label"] == "mri_superres_no_augment" and limited["status"] == "ok"
+    assert [r["name"] for r in limited["runs"]] == ["adversarial"]
     assert record["status"] == "ok" and record["adversarial"] is True
     assert record["preset"] == "smoke" and record["seed"] == 0
     assert [r["name"] for r in record["runs"]] == ["non_adversarial", "adversarial"]
@@ -95,7 +97,7 @@ def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> N
 def test_tradeoff_reuses_the_quality_runs_and_trains_only_the_other_weights(results: dict) -> None:
     from benchmarks.tradeoff import weight_value
 
-    (quality,) = results["quality"]
+    quality = results["quality"][0]
     (record,) = results["tradeoff"]
     assert record["status"] == "ok" and record["preset"] == "smoke" and record["reduced"] is False
     assert record["steps"] == 6  # the smoke preset's, like the quality runs
@@ -244,7 +246,7 @@ def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
 
     entries = {e.name: e for e in discover()}
     assert set(entries) == set(get_plugin_system().tasks.names())  # nothing hard-coded
-    assert [s.label for s in entries["mri_superres"].specs] == ["mri_superres"]
+    assert [s.label for s in entries["mri_superres"].specs] == ["mri_superres", "mri_superres_no_augment"]
     assert entries["mri_superres"].specs[0].preset == "default"
     assert entries["bench_opt_out"].specs == []
     variants = entries["bench_variants"].specs

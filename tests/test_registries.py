@@ -175,7 +175,7 @@ def test_misfitting_registered_network_is_refused(plugin_env: dict[str, str], tm
                                   "none registered")),
     ("model.g_network=kspace_cascade", ("registered for task(s) mri_kspace, not mri_superres",)),
     ("eval.metrics=[psnr, ssmi]", ("eval.metrics: unknown metric 'ssmi'", "did you mean 'ssim'",
-                                   "valid: hfen, l1_hole, nmse, psnr, ssim")),
+                                   "valid: brain_change_error, hfen, l1_hole, nmse, psnr, ssim,")),
     ("eval.metrics=[l1_hole]", ("metric 'l1_hole' reads batch key(s) ['mask']",
                                 "evaluation data of task mri_superres does not provide")),
 ])

@@ -29,7 +29,8 @@ def register_tasks(register: Any) -> None:
 
         return StyleGAN2Task()
 
-    register("stylegan2", stylegan2,
+    # the limited-data row: the 200 built-in faces without ADA
+    register("stylegan2", stylegan2, benchmark=[{}, {"label": "stylegan2_no_ada", "overrides": ["ada.enabled=false"]}],
              description="unconditional StyleGAN2 + ADA (faces, mni152 slices or your images), FID/KID vs a Gaussian")
 
 

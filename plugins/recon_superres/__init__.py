@@ -31,7 +31,11 @@ def register_tasks(register: Any) -> None:
 
         return MRISuperRes3DTask()
 
-    register("mri_superres", mri_superres, benchmark={"sweep": [0, 1e-3, 5e-3, 2e-2]},
+    # the limited-data row: the same single-volume default without DiffAugment on D's inputs
+    register("mri_superres", mri_superres,
+             benchmark=[{"sweep": [0, 1e-3, 5e-3, 2e-2]},
+                        {"label": "mri_superres_no_augment", "overrides": ["loss.d_augment="],
+                         "non_adversarial": False}],
              description="MRI super-resolution x2/x4 on brain slices (SRResNet + SRGAN D), vs bicubic")
     register("srgan", srgan, benchmark={"sweep": [0, 1e-3, 2e-3, 5e-3]},
              description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")
