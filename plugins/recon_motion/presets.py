@@ -22,9 +22,13 @@ def presets() -> dict[str, dict[str, Any]]:
             "trainer": {"max_steps": 1200, "batch_size": 8, "lr_g": 1e-3, "lr_d": 2e-4,
                         "lr_schedule": "cosine", "d_warmup_steps": 200, "ema_decay": 0.995,
                         "checkpoint_every": 400, "eval_every": 400, "sample_every": 400, "log_every": 20},
-            "model": {"features": [16, 16, 32, 64, 128, 16], "d_channels": 32, "d_layers": 3},
+            # SRGAN's VGG-style D (one logit per 64 px patch, conditional on the corrupted input)
+            # with DiffAugment: the PatchGAN's texture raised patch KID (docs/perception-distortion.md)
+            "model": {"features": [16, 16, 32, 64, 128, 16], "d_arch": "vgg", "d_channels": 32, "d_layers": 3,
+                      "d_fc": 128},
             "data": {"patch_size": 64},
-            "loss": {"gan_type": "lsgan", "adversarial": 0.05, "l1": 1.0},
+            "loss": {"gan_type": "ragan", "adversarial": 2e-2, "l1": 1.0, "r1_gamma": 0.1,
+                     "d_augment": "translation,cutout"},
         },
         # pix2pix (Isola et al. 2017) as adapted to motion correction by Johnson & Drangova 2019:
         # a wide U-Net, the 70x70 conditional PatchGAN, L1 weight 100 : adversarial 1, Adam 2e-4 (0.5, 0.999)
