@@ -22,7 +22,8 @@ def register_tasks(register: Any) -> None:
         return MotionCorrectionTask()
 
     register("mri_motion", mri_motion, benchmark={"sweep": [0, 5e-3, 2e-2, 8e-2]},
-             description="MRI motion correction on brain slices (residual U-Net + conditional VGG-style D), vs the corrupted input")
+             description="MRI motion correction on brain slices (residual U-Net + conditional VGG-style D), "
+                         "vs the corrupted input")
 
 
 @hookimpl
