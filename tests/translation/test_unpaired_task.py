@@ -175,3 +175,11 @@ def test_empty_domain_folder_exit_2(cli, tmp_path: Path) -> None:
     result = cli("run", "--task", TASK, *SMOKE, "--out", tmp_path / "r", *args)
     assert result.code == 2 and "Traceback" not in result.err, result.err
     assert len([line for line in result.err.strip().splitlines() if line.strip()]) == 1, result.err
+
+
+def test_the_paired_tasks_vgg_discriminator_is_refused(cli, tmp_path: Path) -> None:
+    """``model.d_arch`` comes with the paired task's model section; CycleGAN's two discriminators
+    are PatchGANs, so ``vgg`` is refused before any work instead of being ignored."""
+    result = cli("run", "--task", TASK, *SMOKE, "--out", tmp_path / "r", "--set", "model.d_arch=vgg")
+    assert_clean_failure(result, "model.d_arch=vgg")
+    assert not (tmp_path / "r").exists()
