@@ -141,8 +141,10 @@ def _variant_owner(registry: Any, label: str) -> tuple[str, BenchmarkSpec] | Non
 def discover(selected: list[str] | None = None) -> list[TaskEntry]:
     """Registered tasks (all, or those in ``selected``, in that order) with their specs.
 
-    A name in ``selected`` is a task (every variant of it) or one variant's label
-    (``mri_kspace_4x``: that variant only). Unknown names raise UsageError listing the
+    A name in ``selected`` is one variant's label (``mri_kspace_4x``: that variant only; a
+    task whose default variant carries the task's own name, such as ``mri_superres`` beside
+    ``mri_superres_no_augment``, is selected by that name as that variant only) or else a task
+    (every variant of it: ``mri_kspace``). Unknown names raise UsageError listing the
     registered tasks.
     """
     from recon.plugins import get_plugin_system
@@ -160,6 +162,8 @@ def discover(selected: list[str] | None = None) -> list[TaskEntry]:
             continue
         entry = registry.get(name)  # UsageError with the valid names and the closest match
         specs = parse_spec(name, _declaration(entry))
+        if selected and len(specs) > 1 and any(s.label == name for s in specs):
+            specs = [s for s in specs if s.label == name]  # the label named, not its siblings
         if selected and not specs:
             specs = [BenchmarkSpec(label=name)]  # asked for by name: run it anyway
         entries.append(TaskEntry(name, entry.plugin, entry.description, specs))

@@ -72,9 +72,7 @@ def test_tables_are_printed_and_written(smoke_suite: tuple[Path, subprocess.Comp
 
 
 def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> None:
-    record, limited = results["quality"]  # the default, then the limited-data variant (no DiffAugment)
-    assert limited["label"] == "mri_superres_no_augment" and limited["status"] == "ok"
-    assert [r["name"] for r in limited["runs"]] == ["adversarial"]
+    (record,) = results["quality"]  # --tasks mri_superres: that label, not mri_superres_no_augment
     assert record["status"] == "ok" and record["adversarial"] is True
     assert record["preset"] == "smoke" and record["seed"] == 0
     assert [r["name"] for r in record["runs"]] == ["non_adversarial", "adversarial"]
@@ -97,7 +95,7 @@ def test_quality_reports_the_runs_eval_json_beside_baselines(results: dict) -> N
 def test_tradeoff_reuses_the_quality_runs_and_trains_only_the_other_weights(results: dict) -> None:
     from benchmarks.tradeoff import weight_value
 
-    quality = results["quality"][0]
+    (quality,) = results["quality"]
     (record,) = results["tradeoff"]
     assert record["status"] == "ok" and record["preset"] == "smoke" and record["reduced"] is False
     assert record["steps"] == 6  # the smoke preset's, like the quality runs
@@ -255,7 +253,9 @@ def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
     assert entries["bench_by_extra"].specs[0].preset == "paper"
     # named explicitly, an opted-out task runs anyway
     assert [s.label for s in discover(["bench_opt_out"])[0].specs] == ["bench_opt_out"]
-    # a variant's label selects that variant of its task only
+    # a variant's label selects that variant of its task only, also when it is the task's name
+    assert [s.label for s in discover(["mri_superres"])[0].specs] == ["mri_superres"]
+    assert [s.label for s in discover(["mri_superres_no_augment"])[0].specs] == ["mri_superres_no_augment"]
     (entry,) = discover(["bench_8x"])
     assert entry.name == "bench_variants"
     assert [(s.label, s.overrides) for s in entry.specs] == [("bench_8x", ["data.scale=8"])]
