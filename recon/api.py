@@ -181,6 +181,11 @@ _EXPORTS: dict[str, str] = {
     # evaluation
     "evaluate_paired": "recon.evaluation",
     "evaluate_generative": "recon.generative_eval",
+    "unwrap_module": "recon.generation",
+    "indexed_latents": "recon.generation",
+    "signed_to_unit": "recon.generation",
+    "square_image": "recon.generation",
+    "resize_square": "recon.generation",
     "iterate_batches": "recon.evaluation",
     "paired_methods": "recon.evaluation",
     "load_model": "recon.train.inference",
@@ -231,6 +236,7 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.errors import CheckpointError, ConfigError, DataError, UsageError
     from recon.evaluation import evaluate_paired, iterate_batches, paired_methods
     from recon.generative_eval import evaluate_generative
+    from recon.generation import indexed_latents, resize_square, signed_to_unit, square_image, unwrap_module
     from recon.train.inference import load_model
     from recon.hookspecs import hookimpl
     from recon.losses import AdversarialLoss, content_loss

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from recon.api import resize_square, square_image
 from recon.api import DataError, ImageSpec, RunConfig, load_options, load_source, load_split_images, load_split_volumes
 
 __all__ = ["VolumeCrops", "fixed_crops", "image_spec", "montage", "split_images", "split_volumes"]
@@ -39,26 +40,8 @@ def image_spec(cfg: RunConfig) -> ImageSpec:
 
 
 # -- 2D ---------------------------------------------------------------------------------------
-def to_square(image: Tensor, mode: str) -> Tensor:
-    """``(C, H, W)`` -> ``(C, S, S)``: centre-crop to the short side or zero-pad to the long one."""
-    h, w = image.shape[-2:]
-    if h == w:
-        return image
-    if mode == "crop":
-        s = min(h, w)
-        top, left = (h - s) // 2, (w - s) // 2
-        return image[..., top:top + s, left:left + s]
-    s = max(h, w)
-    top, left = (s - h) // 2, (s - w) // 2
-    return F.pad(image, (left, s - w - left, top, s - h - top))
-
-
-def resize(image: Tensor, resolution: int) -> Tensor:
-    """A square ``(C, S, S)`` image resized to ``(C, R, R)`` (bicubic), clamped to [0, 1]."""
-    if image.shape[-1] != resolution:
-        image = F.interpolate(image[None].float(), size=(resolution, resolution), mode="bicubic",
-                              align_corners=False, antialias=image.shape[-1] > resolution)[0]
-    return image.clamp(0, 1)
+# shared with every unconditional task (recon.generation), under the names this plugin uses
+to_square, resize = square_image, resize_square
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,30 +16,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from recon.api import indexed_latents, signed_to_unit, unwrap_module
+
 from recon_progan.layers import upsample_to
 
 __all__ = ["latents", "sample_batch", "sample_images", "to_unit", "unwrap", "write_nifti_volumes", "write_pngs"]
 
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The bare module under DDP (``.module``) / ``torch.compile`` (``._orig_mod``) wrappers."""
-    while True:
-        inner = getattr(module, "module", None) or getattr(module, "_orig_mod", None)
-        if not isinstance(inner, nn.Module):
-            return module
-        module = inner
-
-
-def latents(z_dim: int, seed: int, start: int, count: int) -> Tensor:
-    """``(count, z_dim)`` CPU latents for indices ``start .. start + count - 1`` of ``seed``."""
-    rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed((seed * 1_000_003 + i) % (2**63 - 1)))
-            for i in range(start, start + count)]
-    return torch.stack(rows)
-
-
-def to_unit(images: Tensor) -> Tensor:
-    """Generator output in [-1, 1] -> [0, 1], clamped."""
-    return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+# shared with every unconditional task (recon.generation), under the names this plugin uses
+unwrap, latents, to_unit = unwrap_module, indexed_latents, signed_to_unit
 
 
 @torch.no_grad()

@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from recon.api import resize_square, square_image
 from recon.api import RunConfig
 from recon.api import load_source
 from recon.api import ImageSpec, load_options, load_split_images
@@ -45,27 +45,8 @@ def _has_volumes(spec: ImageSpec) -> bool:
     return any(v.spatial_dims == 3 for v in loaded.volumes)
 
 
-def to_square(image: Tensor, mode: str) -> Tensor:
-    """``(C, H, W)`` -> ``(C, S, S)``: centre crop to the short side or zero-pad to the long one."""
-    h, w = image.shape[-2:]
-    if h == w:
-        return image
-    if mode == "crop":
-        s = min(h, w)
-        top, left = (h - s) // 2, (w - s) // 2
-        return image[..., top:top + s, left:left + s]
-    s = max(h, w)
-    top, left = (s - h) // 2, (s - w) // 2
-    return F.pad(image, (left, s - w - left, top, s - h - top))
-
-
-def resize(image: Tensor, resolution: int) -> Tensor:
-    """A square ``(C, S, S)`` image resized to ``(C, R, R)`` (bicubic, antialiased), clamped to [0, 1]."""
-    if image.shape[-1] == resolution:
-        return image.clamp(0, 1)
-    out = F.interpolate(image[None].float(), size=(resolution, resolution), mode="bicubic",
-                        align_corners=False, antialias=image.shape[-1] > resolution)
-    return out[0].clamp(0, 1)
+# shared with every unconditional task (recon.generation), under the names this plugin uses
+to_square, resize = square_image, resize_square
 
 
 @functools.lru_cache(maxsize=8)

@@ -22,27 +22,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from recon.api import indexed_latents, signed_to_unit, unwrap_module
+
 if TYPE_CHECKING:
     from recon_stylegan2.networks import Generator
 
 __all__ = ["unwrap", "latents", "labels_for", "one_hot", "to_unit", "sample_batch", "generate_samples", "write_pngs",
            "sample_panels"]
 
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The bare module under DDP (``.module``) / ``torch.compile`` (``._orig_mod``) wrappers."""
-    while True:
-        inner = getattr(module, "module", None) or getattr(module, "_orig_mod", None)
-        if not isinstance(inner, nn.Module):
-            return module
-        module = inner
-
-
-def latents(z_dim: int, seed: int, start: int, count: int) -> Tensor:
-    """``(count, z_dim)`` CPU latents for indices ``start .. start + count - 1`` of ``seed``."""
-    rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed((seed * 1_000_003 + i) % (2**63 - 1)))
-            for i in range(start, start + count)]
-    return torch.stack(rows)
+# shared with every unconditional task (recon.generation), under the names this plugin uses
+unwrap, latents, to_unit = unwrap_module, indexed_latents, signed_to_unit
 
 
 def one_hot(labels: Tensor, c_dim: int) -> Tensor:
@@ -58,11 +47,6 @@ def labels_for(c_dim: int, indices: range, label: int | None = None) -> Tensor |
         return None
     classes = torch.full((len(indices),), label) if label is not None else torch.tensor(list(indices)) % c_dim
     return one_hot(classes, c_dim)
-
-
-def to_unit(images: Tensor) -> Tensor:
-    """Generator output in [-1, 1] -> [0, 1], clamped."""
-    return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
 @contextlib.contextmanager
