@@ -4,6 +4,7 @@ against peers, in one command.
     python -m benchmarks --suite quality                  # every registered task, default preset
     python -m benchmarks --suite tradeoff --tasks srgan   # PSNR vs ST-LPIPS/patch KID over adversarial weights
     python -m benchmarks --suite speed                    # recon vs plain, MONAI, BasicSR; syncs, FLOP/s, data, scaling
+    python -m benchmarks --suite speed --speed-rounds 7   # medians and spreads over 7 interleaved rounds
     python -m benchmarks --suite quality,tradeoff         # a list: runs quality, then tradeoff (reusing it)
     python -m benchmarks --suite all --tasks mri_superres,srgan
     python -m benchmarks --suite all --smoke --out /tmp/b # seconds per task (CI)
@@ -55,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-compare", action="store_true",
                         help="skip the non-adversarial comparison runs (about a third less time)")
     parser.add_argument("--steps", type=int, metavar="N",
-                        help="timed steps per loop in the speed suite (default 30; 3 with --smoke)")
+                        help="timed steps per loop in each round of the speed suite (default 10; 2 with --smoke)")
+    parser.add_argument("--speed-rounds", type=int, metavar="N",
+                        help="interleaved rounds of the speed suite (default 5): each ratio is the median over "
+                             "the rounds, with its min-max spread")
     parser.add_argument("--tradeoff-steps", type=int, metavar="N",
                         help="train the tradeoff sweep for N steps instead of the preset's (quality runs are "
                              "then not reused unless they had N steps too)")
@@ -96,6 +100,8 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
         parse_suites(args.suite or "all")  # a bad name is a usage error before anything else
         if args.steps is not None and args.steps < 1:
             raise UsageError("--steps must be at least 1")
+        if args.speed_rounds is not None and args.speed_rounds < 1:
+            raise UsageError("--speed-rounds must be at least 1")
         if args.tradeoff_steps is not None and args.tradeoff_steps < 1:
             raise UsageError("--tradeoff-steps must be at least 1")
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
@@ -104,6 +110,7 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
         out = Path(args.out) if args.out else default_out()
         results, this_run = run_suite(args.suite or "all", tasks, out, smoke=args.smoke, device=args.device,
                                       argv=argv, compare=not args.no_compare, steps=args.steps,
+                                      speed_rounds=args.speed_rounds,
                                       tradeoff_steps=args.tradeoff_steps, append=args.append)
         print_tables(results)
         print(f"results: {out}")

@@ -14,6 +14,7 @@ from recon.errors import UsageError
 
 from benchmarks.append import commands_of
 from benchmarks.machine import machine_line
+from benchmarks.speed_report import speed_table
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 METRIC_ORDER = ["psnr", "ssim", "nmse", "st_lpips", "kid_patch", "lpips", "fid", "kid", "fid_patch", "is"]
@@ -140,32 +141,6 @@ def tradeoff_sections(records: list[dict[str, Any]]) -> list[str]:
                 tradeoff_table(rec), ""]
         out += [f"![{name}](figures/{name})" for name in rec.get("figures", [])] + [""]
     return out
-
-
-def speed_table(records: list[dict[str, Any]]) -> str:
-    rows = []
-    for rec in records:
-        if rec.get("status") != "ok":
-            rows.append([rec["task"], f"*{rec.get('status')}*: {rec.get('reason')}"[:120]] + ["-"] * 9)
-            continue
-        tr, fl, da = rec["trainer"], rec["flops"], rec["data"]
-        monai = _fmt(tr["monai_ms"], 1) if tr["monai_ms"] is not None else tr["monai"]
-        basicsr = _fmt(tr["basicsr_ms"], 1) if tr.get("basicsr_ms") is not None else tr.get("basicsr", "-")
-        rows.append([rec["task"], f"{rec['batch_size']} x {rec['patch_size']}px", _fmt(tr["recon_ms"], 1),
-                     _fmt(tr["plain_ms"], 1), monai, basicsr,
-                     f"{_fmt(tr['ratio_plain'], 3)} (CPU time {_fmt(tr.get('ratio_plain_cpu'), 3)})",
-                     _fmt(tr["ratio_monai"], 3),
-                     f"{_fmt(tr.get('ratio_basicsr'), 3)} (CPU time {_fmt(tr.get('ratio_basicsr_cpu'), 3)})",
-                     _fmt(tr.get("syncs_per_step"), 0),
-                     f"{_fmt(fl['efficiency'], 3)} ({fl['achieved_gflops_per_s']:.1f} / "
-                     f"{fl['reference']['gflops_per_s']:.1f} GFLOP/s)",
-                     f"{_fmt(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / "
-                     f"{da['consumed_samples_per_s']:.1f} img/s)"])
-    header = ["task", "batch", "recon step (ms)", "plain loop (ms)", "MONAI GanTrainer (ms)", "BasicSR SRGAN (ms)",
-              "recon / plain (target <= 1.05)", "recon / MONAI (target < 1)", "recon / BasicSR (target < 1)",
-              "syncs/step (target <= 1)",
-              "FLOP/s vs dense conv (target >= 0.5)", "data / consumption (target >= 3)"]
-    return _table(header, rows)
 
 
 def scaling_table(scaling: dict[str, Any]) -> str:

@@ -7,14 +7,21 @@ adversarial term on from the first step:
    (target <= 1.05x), against MONAI's ``GanTrainer`` (target < 1x) and, for the
    super-resolution tasks, against BasicSR's SRGAN step (:class:`benchmarks.basicsr_loop.BasicSRLoop`,
    target < 1x), interleaved step by step (MONAI's engine drives; after each of its
-   iterations one recon step, one plain step and one BasicSR step run, rotating their order)
-   so machine noise hits all of them alike. Medians. Also the **host reads per step**
-   (``syncs_per_step``): the device-to-host synchronisations of one ``train_step`` that logs
-   nothing, counted by :class:`benchmarks.sync_probe.SyncProbe` (target <= 1).
+   iterations one recon step, one plain step and one BasicSR step run, rotating their order,
+   then the FLOP reference) so machine noise hits all of them alike. The timed steps form
+   ``rounds`` consecutive windows of ``steps`` steps each; every ratio is taken per round (median
+   step of one loop over median step of the other in that window) and reported as the median
+   over the rounds with its spread (min and max over the rounds, ``spread``; each round's value
+   in ``per_round``). Also the **host reads per step** (``syncs_per_step``): the
+   device-to-host synchronisations of one ``train_step`` that logs nothing, counted by
+   :class:`benchmarks.sync_probe.SyncProbe` (target <= 1).
 2. **FLOP efficiency**: FLOPs of one training step counted with
-   ``torch.utils.flop_counter.FlopCounterMode`` divided by the median step time, against the
-   FLOP/s of a dense channels_last 3x3 convolution (64 -> 64 channels, the preset's batch and
-   patch size) timed once per step inside the same interleaving (target >= 50%).
+   ``torch.utils.flop_counter.FlopCounterMode`` divided by the round's median step time, against
+   the FLOP/s of :class:`benchmarks.flop_reference.ConvReference` (dense 3x3 convolutions at the
+   FLOP-weighted widths of the generator's and the discriminator's 3x3 convolutions, the preset's
+   batch and patch size, forward and backward) timed once per step inside the same interleaving
+   (target >= 50%); median and spread over the rounds, and one profiled step's share of time in
+   convolutions (:func:`benchmarks.flop_reference.time_breakdown`).
 3. **data pipeline**: samples/s the training DataLoader delivers (``trainer.num_workers`` as
    configured; ``benchmarks.bench_data.throughput`` for mri_superres's default preset) against
    the samples/s a training step consumes (target >= 3x).
@@ -55,26 +62,88 @@ def build_trainer(task_name: str, preset: str, overrides: list[str], device: str
     return Trainer(task, cfg, run_dir)
 
 
+#: the timed loops of :func:`time_loops` (``reference``: the FLOP reference, when given)
+LOOPS = ("recon", "plain", "monai", "basicsr", "reference")
+#: loops also timed in process CPU time (steadier than wall-clock time on a busy machine)
+CPU_LOOPS = ("recon", "plain", "basicsr")
+#: reported ratios: name -> (numerator, denominator) of the per-round medians
+RATIOS = {"ratio_plain": ("recon_ms", "plain_ms"), "ratio_plain_cpu": ("recon_cpu_ms", "plain_cpu_ms"),
+          "ratio_monai": ("recon_ms", "monai_ms"), "ratio_basicsr": ("recon_ms", "basicsr_ms"),
+          "ratio_basicsr_cpu": ("recon_cpu_ms", "basicsr_cpu_ms")}
+
+
 def _ms(values: list[float]) -> float:
     return round(statistics.median(values) * 1e3, 3)
 
 
-def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
-               with_monai: bool = True, reference: Callable[[], Any] | None = None) -> dict[str, Any]:
-    """Median step times (ms) of recon, the plain loop, MONAI and BasicSR's SRGAN step (where
-    it applies), interleaved; their ratios.
+def _median(values: list[float], digits: int = 4) -> float:
+    return round(statistics.median(values), digits)
 
-    ``reference`` (e.g. the dense convolution of the FLOP/s comparison) is timed once per
-    step in the same interleaving; its median is ``reference_ms``."""
+
+def _per_round(wall: dict[str, list[list[float]]], cpu: dict[str, list[list[float]]]) -> dict[str, list[float]]:
+    """Each loop's median step (ms) in each round (``<loop>_ms``, ``<loop>_cpu_ms``), and each
+    ratio of :data:`RATIOS` per round; loops without times are left out."""
+    out = {f"{name}_ms": [_ms(r) for r in rounds] for name, rounds in wall.items() if all(rounds)}
+    out |= {f"{name}_cpu_ms": [_ms(r) for r in rounds] for name, rounds in cpu.items() if all(rounds)}
+    for ratio, (num, den) in RATIOS.items():
+        if num in out and den in out:
+            out[ratio] = [round(n / d, 4) for n, d in zip(out[num], out[den], strict=True)]
+    return out
+
+
+def summarize_rounds(wall: dict[str, list[list[float]]], cpu: dict[str, list[list[float]]]) -> dict[str, Any]:
+    """Per-round medians and ratios (``per_round``), their medians over the rounds (``recon_ms``,
+    ``ratio_plain`` ...: ``None`` for a loop that did not run) and each ratio's ``spread``
+    ``[min, max]`` over the rounds."""
+    per_round = _per_round(wall, cpu)
+    out: dict[str, Any] = {}
+    for name in LOOPS[:4]:
+        key = f"{name}_ms"
+        out[key] = _median(per_round[key], 3) if key in per_round else None
+    for name in CPU_LOOPS:
+        key = f"{name}_cpu_ms"
+        if key in per_round:
+            out[key] = _median(per_round[key], 3)
+    for ratio in RATIOS:
+        out[ratio] = _median(per_round[ratio]) if ratio in per_round else None
+    out["spread"] = {r: [min(per_round[r]), max(per_round[r])] for r in RATIOS if r in per_round}
+    out["per_round"] = per_round
+    return out
+
+
+def _engine(trainer: Any, batch: dict[str, Any], iterations: int, with_monai: bool) -> tuple[Any, str]:
+    """MONAI's GanTrainer over ``iterations`` steps (or ``None``) and its status."""
+    from benchmarks.loops import monai_gan_trainer
+
+    if not with_monai or trainer.discriminator is None:
+        return None, "skipped: " + ("not asked for" if not with_monai else "the task has no discriminator")
+    try:
+        engine, _ = monai_gan_trainer(trainer, batch, iterations)
+    except ImportError as exc:
+        return None, f"skipped: MONAI's GanTrainer needs pytorch-ignite (pip install pytorch-ignite): {exc}"
+    return engine, "ok"
+
+
+def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
+               with_monai: bool = True, reference: Callable[[], Any] | None = None,
+               rounds: int = 1) -> dict[str, Any]:
+    """Step times (ms) of recon, the plain loop, MONAI and BasicSR's SRGAN step (where it
+    applies), interleaved step by step over ``warmup`` + ``rounds`` x ``steps`` steps; per round
+    each loop's median and the ratios, then their medians and spreads over the rounds
+    (:func:`summarize_rounds`).
+
+    ``reference`` (e.g. the dense convolutions of the FLOP/s comparison) is timed once per
+    step in the same interleaving; its per-round medians are ``per_round["reference_ms"]``."""
     from benchmarks.basicsr_loop import BasicSRLoop, basicsr_status
-    from benchmarks.loops import PlainLoop, attach_timer, monai_gan_trainer
+    from benchmarks.loops import PlainLoop, attach_timer
 
     device = trainer.device
     plain = PlainLoop(trainer)
     basicsr_state = basicsr_status(trainer)
     basicsr = BasicSRLoop(trainer) if basicsr_state == "ok" else None
-    times: dict[str, list[float]] = {"recon": [], "plain": [], "monai": [], "basicsr": [], "reference": []}
-    cpu: dict[str, list[float]] = {"recon": [], "plain": [], "basicsr": []}  # process CPU time: steadier when busy
+    wall: dict[str, list[list[float]]] = {name: [[] for _ in range(rounds)] for name in LOOPS}
+    cpu: dict[str, list[list[float]]] = {name: [[] for _ in range(rounds)] for name in CPU_LOOPS}
+    everything: dict[str, list[float]] = {"recon": [], "plain": []}
 
     def timed(name: str, fn: Callable[[], Any], i: int) -> None:
         _sync(device)
@@ -82,9 +151,12 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
         fn()
         _sync(device)
         if i >= warmup:
-            times[name].append(time.perf_counter() - start)
+            k = (i - warmup) // steps
+            wall[name][k].append(time.perf_counter() - start)
             if name in cpu:
-                cpu[name].append(time.process_time() - start_cpu)
+                cpu[name][k].append(time.process_time() - start_cpu)
+            if name in everything:
+                everything[name].append(wall[name][k][-1])
 
     def recon_step(i: int) -> None:
         trainer.step = i  # the same lazy-regularization steps as the other loops
@@ -101,77 +173,22 @@ def time_loops(trainer: Any, batch: dict[str, Any], steps: int, warmup: int,
         if reference is not None:
             timed("reference", reference, i)
 
-    monai_status = "ok"
-    engine = None
-    if with_monai and trainer.discriminator is not None:
-        try:
-            engine, _ = monai_gan_trainer(trainer, batch, warmup + steps)
-        except ImportError as exc:
-            monai_status = f"skipped: MONAI's GanTrainer needs pytorch-ignite (pip install pytorch-ignite): {exc}"
-    else:
-        monai_status = "skipped: " + ("not asked for" if not with_monai else "the task has no discriminator")
+    engine, monai_status = _engine(trainer, batch, warmup + rounds * steps, with_monai)
     if engine is not None:
         all_monai: list[float] = []
         attach_timer(engine, all_monai, pair, device)
         engine.run()
-        times["monai"] = all_monai[warmup:]
+        wall["monai"] = [all_monai[warmup + k * steps: warmup + (k + 1) * steps] for k in range(rounds)]
     else:
-        for i in range(warmup + steps):
+        for i in range(warmup + rounds * steps):
             pair(i)
-    out: dict[str, Any] = {
-        "steps": steps, "warmup": warmup,
-        "recon_ms": _ms(times["recon"]), "plain_ms": _ms(times["plain"]),
-        "monai_ms": _ms(times["monai"]) if times["monai"] else None, "monai": monai_status,
-        "basicsr_ms": _ms(times["basicsr"]) if times["basicsr"] else None, "basicsr": basicsr_state,
-        "recon_mean_ms": round(statistics.fmean(times["recon"]) * 1e3, 3),
-        "plain_mean_ms": round(statistics.fmean(times["plain"]) * 1e3, 3),
-    }
-    out["recon_cpu_ms"], out["plain_cpu_ms"] = _ms(cpu["recon"]), _ms(cpu["plain"])
-    out["ratio_plain_cpu"] = round(out["recon_cpu_ms"] / out["plain_cpu_ms"], 4)
-    if times["reference"]:
-        out["reference_ms"] = _ms(times["reference"])
-    out["ratio_plain"] = round(out["recon_ms"] / out["plain_ms"], 4)
+    out: dict[str, Any] = {"rounds": rounds, "steps": steps, "warmup": warmup, "monai": monai_status,
+                           "basicsr": basicsr_state, **summarize_rounds(wall, cpu)}
+    out["recon_mean_ms"] = round(statistics.fmean(everything["recon"]) * 1e3, 3)
+    out["plain_mean_ms"] = round(statistics.fmean(everything["plain"]) * 1e3, 3)
     out["ratio_plain_mean"] = round(out["recon_mean_ms"] / out["plain_mean_ms"], 4)
-    out["ratio_monai"] = round(out["recon_ms"] / out["monai_ms"], 4) if out["monai_ms"] else None
-    out["ratio_basicsr"] = round(out["recon_ms"] / out["basicsr_ms"], 4) if out["basicsr_ms"] else None
-    if cpu["basicsr"]:
-        out["basicsr_cpu_ms"] = _ms(cpu["basicsr"])
-        out["ratio_basicsr_cpu"] = round(out["recon_cpu_ms"] / out["basicsr_cpu_ms"], 4)
     out["target_plain"], out["target_monai"], out["target_basicsr"] = TARGET_PLAIN, TARGET_MONAI, TARGET_BASICSR
     return out
-
-
-def count_step_flops(trainer: Any, batch: dict[str, Any]) -> int:
-    """FLOPs of one recon training step (forward, backward, R1 double-backward if due)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    reg = max(1, trainer.cfg.loss.reg_interval)
-    trainer.step = 1 if reg > 1 else 0  # a step without the lazy regularizer, like the median step
-    with FlopCounterMode(display=False) as counter:
-        trainer.train_step([batch])
-    return int(counter.get_total_flops())
-
-
-class ConvReference:
-    """A dense 3x3 convolution, channels_last, fp32, forward: the machine's attainable FLOP/s.
-
-    ``channels`` -> ``channels`` on ``(batch, channels, size, size)``; call it to run once.
-    """
-
-    def __init__(self, batch: int, size: int, device: torch.device, channels: int = 64) -> None:
-        self.conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(
-            device, memory_format=torch.channels_last).requires_grad_(False)
-        self.x = torch.randn(batch, channels, size, size, device=device).contiguous(memory_format=torch.channels_last)
-        self.flops = 2 * batch * channels * channels * 9 * size * size
-        self.shape = [batch, channels, size, size]
-
-    @torch.no_grad()
-    def __call__(self) -> torch.Tensor:
-        return self.conv(self.x)
-
-    def summary(self, ms: float) -> dict[str, Any]:
-        return {"shape": self.shape, "kernel": 3, "gflop": round(self.flops / 1e9, 4), "ms": round(ms, 3),
-                "gflops_per_s": round(self.flops / (ms / 1e3) / 1e9, 3)}
 
 
 def data_rate(trainer: Any, batches: int, preset: str) -> dict[str, Any]:
@@ -202,10 +219,40 @@ def data_rate(trainer: Any, batches: int, preset: str) -> dict[str, Any]:
             "source": "the trainer's DataLoader (train split)", "batches": batches}
 
 
-def measure(task_name: str, preset: str = "default", *, steps: int = 30, warmup: int = 5,
+def flops_record(counted: dict[str, Any], timing: dict[str, Any], ref: Any) -> dict[str, Any]:
+    """The FLOP/s figure: per round, the step's FLOP/s (FLOPs / the round's median recon step)
+    over the reference's (its FLOPs / its median in that round); median and spread over rounds."""
+    recon, reference = timing["per_round"]["recon_ms"], timing["per_round"]["reference_ms"]
+    per_round = [round((counted["total"] / r) / (ref.flops / f), 4) for r, f in zip(recon, reference, strict=True)]
+    achieved = counted["total"] / (timing["recon_ms"] / 1e3) / 1e9
+    return {"step_gflop": round(counted["total"] / 1e9, 4), "conv_gflop": round(counted["conv"] / 1e9, 4),
+            "conv_flop_share": round(counted["conv"] / counted["total"], 4), "widths": counted["widths"],
+            "achieved_gflops_per_s": round(achieved, 3),
+            "reference": ref.summary(statistics.median(reference)),
+            "efficiency": _median(per_round), "spread": [min(per_round), max(per_round)], "per_round": per_round,
+            "target": TARGET_FLOPS}
+
+
+def _breakdown(trainer: Any, batch: dict[str, Any], counted: dict[str, Any], reference_gflops: float) -> dict:
+    """:func:`benchmarks.flop_reference.time_breakdown` with the convolutions' own FLOP/s and
+    their efficiency against the reference."""
+    from benchmarks.flop_reference import time_breakdown
+
+    out = time_breakdown(trainer, batch)
+    conv_gflops = counted["conv"] / (out["conv_ms"] / 1e3) / 1e9 if out["conv_ms"] else None
+    out["conv_gflops_per_s"] = round(conv_gflops, 3) if conv_gflops else None
+    out["conv_efficiency"] = round(conv_gflops / reference_gflops, 4) if conv_gflops else None
+    return out
+
+
+def measure(task_name: str, preset: str = "default", *, steps: int = 10, warmup: int = 5, rounds: int = 5,
             overrides: list[str] | None = None, device: str = "cpu", with_monai: bool = True,
             data_batches: int = 30) -> dict[str, Any]:
-    """Every speed ratio of one task, measured in this process."""
+    """Every speed ratio of one task, measured in this process: ``rounds`` interleaved rounds of
+    ``steps`` timed steps per loop, after ``warmup`` steps."""
+    from benchmarks.flop_reference import ConvReference, count_step_flops
+    from benchmarks.sync_probe import step_syncs
+
     with tempfile.TemporaryDirectory() as tmp:
         trainer = build_trainer(task_name, preset, list(overrides or []), device, Path(tmp))
         cfg = trainer.cfg
@@ -215,44 +262,42 @@ def measure(task_name: str, preset: str = "default", *, steps: int = 30, warmup:
             "batch_size": cfg.trainer.batch_size, "patch_size": getattr(cfg.data, "patch_size", None),
             "threads": torch.get_num_threads(),
         }
+        counted = count_step_flops(trainer, batch)  # also the networks' widths, for the reference
         size = int(batch["target"].shape[-1]) if "target" in batch else int(record["patch_size"] or 64)
-        ref = ConvReference(cfg.trainer.batch_size, size, trainer.device)
-        for _ in range(2):
-            ref()  # warm-up (oneDNN picks its kernel)
-        record["trainer"] = time_loops(trainer, batch, steps, warmup, with_monai, reference=ref)
-        from benchmarks.sync_probe import step_syncs
-
+        widths = sorted(set(counted["widths"].values())) or [64]
+        ref = ConvReference(cfg.trainer.batch_size, size, widths, trainer.device)
+        ref()  # warm-up (oneDNN picks its kernels)
+        timing = time_loops(trainer, batch, steps, warmup, with_monai, reference=ref, rounds=rounds)
         counts = step_syncs(trainer, batch, steps=3, first_step=1)
-        record["trainer"]["syncs_per_step"] = max(counts)
-        record["trainer"]["target_syncs"] = TARGET_SYNCS
-        step_s = record["trainer"]["recon_ms"] / 1e3
-        flops = count_step_flops(trainer, batch)
-        achieved = flops / step_s / 1e9
-        summary = ref.summary(record["trainer"].pop("reference_ms"))
-        record["flops"] = {
-            "step_gflop": round(flops / 1e9, 4), "achieved_gflops_per_s": round(achieved, 3),
-            "reference": summary, "efficiency": round(achieved / summary["gflops_per_s"], 4), "target": TARGET_FLOPS,
-        }
+        timing.update(syncs_per_step=max(counts), target_syncs=TARGET_SYNCS)
+        record["trainer"] = timing
+        record["flops"] = flops_record(counted, timing, ref)
+        record["flops"]["breakdown"] = _breakdown(trainer, batch, counted, record["flops"]["reference"]["gflops_per_s"])
         data = data_rate(trainer, data_batches, preset)
-        consumed = cfg.trainer.batch_size / step_s
+        consumed = cfg.trainer.batch_size / (timing["recon_ms"] / 1e3)
         data.update(consumed_samples_per_s=round(consumed, 2),
                     ratio=round(data["delivered_samples_per_s"] / consumed, 3), target=TARGET_DATA)
         record["data"] = data
     return record
 
 
-def run_speed(tasks: list[str], *, smoke: bool, device: str, steps: int | None = None,
-              log: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    """:func:`measure` for each task; a failure is recorded, never raised.
+def speed_settings(smoke: bool, steps: int | None = None, rounds: int | None = None) -> dict[str, int]:
+    """``measure``'s ``steps`` (per round; default 10, or 2 under ``smoke``), ``rounds`` (default
+    5), ``warmup`` and ``data_batches``."""
+    steps = steps or (2 if smoke else 10)
+    rounds = rounds or 5
+    return {"steps": steps, "rounds": rounds, "warmup": 1 if smoke else 5, "data_batches": max(3, min(30, steps * 3))}
 
-    ``steps`` (timed steps per loop) defaults to 30, or 3 under ``smoke``."""
+
+def run_speed(tasks: list[str], *, smoke: bool, device: str, steps: int | None = None, rounds: int | None = None,
+              log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """:func:`measure` for each task (:func:`speed_settings`); a failure is recorded, never raised."""
     records = []
-    steps = steps or (3 if smoke else 30)
-    kwargs = dict(steps=steps, warmup=max(1, min(5, steps // 5)), data_batches=max(3, steps))
+    kwargs = speed_settings(smoke, steps, rounds)
     for name in tasks:
         preset = "smoke" if smoke else "default"
         log(f"[speed] {name}: trainer vs plain loop vs MONAI vs BasicSR, syncs/step, FLOP/s, data pipeline "
-            f"({preset} preset)")
+            f"({preset} preset, {kwargs['rounds']} rounds of {kwargs['steps']} steps)")
         try:
             records.append(measure(name, preset, device=device, **kwargs))
         except Exception as exc:  # noqa: BLE001 - a task that cannot be timed is reported
@@ -262,20 +307,22 @@ def run_speed(tasks: list[str], *, smoke: bool, device: str, steps: int | None =
 
 
 def main() -> None:
-    """``python -m benchmarks.speed [--task T] [--preset P] [--steps N]``: :func:`measure` as JSON."""
+    """``python -m benchmarks.speed [--task T] [--preset P] [--steps N] [--rounds R]``: :func:`measure` as JSON."""
     import argparse
     import json
 
     parser = argparse.ArgumentParser(description="the speed suite's measurements of one task, as JSON")
     parser.add_argument("--task", default="mri_superres")
     parser.add_argument("--preset", default="default")
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per loop in each round")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians and spreads over them)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-monai", action="store_true", help="leave MONAI's GanTrainer out")
     args = parser.parse_args()
-    print(json.dumps(measure(args.task, args.preset, steps=args.steps, warmup=args.warmup, device=args.device,
-                             with_monai=not args.no_monai, data_batches=args.steps), indent=2))
+    print(json.dumps(measure(args.task, args.preset, steps=args.steps, warmup=args.warmup, rounds=args.rounds,
+                             device=args.device, with_monai=not args.no_monai,
+                             data_batches=min(30, args.steps * 3)), indent=2))
 
 
 if __name__ == "__main__":

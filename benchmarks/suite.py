@@ -105,7 +105,7 @@ def _tradeoff_figures(records: list[dict[str, Any]], fig_dir: Path, machine: dic
 
 def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, device: str,
               argv: list[str], compare: bool = True, steps: int | None = None,
-              tradeoff_steps: int | None = None, append: bool = False,
+              tradeoff_steps: int | None = None, append: bool = False, speed_rounds: int | None = None,
               log: Callable[[str], None] = print) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the suites named in ``suite`` (``quality``, ``tradeoff,speed``, ``all`` ...: see
     :func:`parse_suites`) in the order quality, tradeoff, speed; write the results.
@@ -134,7 +134,7 @@ def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, de
         log(f"[benchmarks] warning: load average {load:g} is above the {cores} cores: "
             "timings will be inflated (they are recorded with the load)")
     _measure(results, suites, entries, out, device=device, device_name=device_name, tasks_given=bool(tasks),
-             compare=compare, steps=steps, tradeoff_steps=tradeoff_steps, log=log)
+             compare=compare, steps=steps, tradeoff_steps=tradeoff_steps, speed_rounds=speed_rounds, log=log)
     results["machine"]["load_avg_1min_end"] = machine_info(device_name)["load_avg_1min"]
     results["wall_s"] = round(time.perf_counter() - start, 2)
     results["commands"] = [{"command": results["command"], "created": results["created"],
@@ -151,7 +151,7 @@ def run_suite(suite: str, tasks: list[str] | None, out: Path, *, smoke: bool, de
 
 def _measure(results: dict[str, Any], suites: list[str], entries: list[Any], out: Path, *, device: str,
              device_name: str, tasks_given: bool, compare: bool, steps: int | None, tradeoff_steps: int | None,
-             log: Callable[[str], None]) -> None:
+             log: Callable[[str], None], speed_rounds: int | None = None) -> None:
     """Run ``suites`` (canonical order) into ``results``: their sections and figures."""
     from benchmarks import figures
     from benchmarks.quality import run_quality
@@ -170,7 +170,8 @@ def _measure(results: dict[str, Any], suites: list[str], entries: list[Any], out
         results["figures"] += _tradeoff_figures(results["tradeoff"], fig_dir, results["machine"])
     if "speed" in suites:
         speed_tasks = [e.name for e in entries] if tasks_given else default_speed_tasks(entries)
-        results["speed"] = run_speed(speed_tasks, smoke=smoke, device=device_name, steps=steps, log=log)
+        results["speed"] = run_speed(speed_tasks, smoke=smoke, device=device_name, steps=steps, rounds=speed_rounds,
+                                     log=log)
         name = figures.speed_figure(results["speed"], fig_dir / "speed.png", results["machine"])
         results["figures"] += [name] if name else []
         if speed_tasks:

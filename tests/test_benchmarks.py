@@ -123,16 +123,35 @@ def test_tradeoff_reuses_the_quality_runs_and_trains_only_the_other_weights(resu
 
 
 def test_speed_ratios_are_computed_from_their_parts(results: dict) -> None:
+    """Each ratio is the median over the interleaved rounds of the per-round ratios, with its spread."""
+    import statistics
+
     (speed,) = results["speed"]
     assert speed["status"] == "ok"
     tr, fl, da = speed["trainer"], speed["flops"], speed["data"]
-    assert tr["ratio_plain"] == pytest.approx(tr["recon_ms"] / tr["plain_ms"], rel=1e-3)
-    assert tr["ratio_plain_cpu"] == pytest.approx(tr["recon_cpu_ms"] / tr["plain_cpu_ms"], rel=1e-3)
-    if tr["monai_ms"] is not None:
-        assert tr["ratio_monai"] == pytest.approx(tr["recon_ms"] / tr["monai_ms"], rel=1e-3)
-    n, c, h, w = fl["reference"]["shape"]
-    assert fl["reference"]["gflop"] == pytest.approx(2 * n * c * c * 9 * h * w / 1e9, rel=1e-3)
-    assert fl["efficiency"] == pytest.approx(fl["achieved_gflops_per_s"] / fl["reference"]["gflops_per_s"], rel=1e-2)
+    rounds, per_round = tr["rounds"], tr["per_round"]
+    assert rounds == 5 and tr["steps"] == 2  # the smoke mode's rounds of steps
+    parts = {"ratio_plain": ("recon_ms", "plain_ms"), "ratio_plain_cpu": ("recon_cpu_ms", "plain_cpu_ms"),
+             "ratio_monai": ("recon_ms", "monai_ms"), "ratio_basicsr": ("recon_ms", "basicsr_ms")}
+    for ratio, (num, den) in parts.items():
+        values = per_round[ratio]
+        assert len(values) == rounds
+        assert values == pytest.approx([n / d for n, d in zip(per_round[num], per_round[den], strict=True)], rel=1e-3)
+        assert tr[ratio] == pytest.approx(statistics.median(values), abs=1e-4)
+        assert tr["spread"][ratio] == [min(values), max(values)]
+    assert tr["recon_ms"] == pytest.approx(statistics.median(per_round["recon_ms"]), abs=1e-3)
+    assert tr["basicsr"] == "ok" and tr["syncs_per_step"] <= 1
+    ref = fl["reference"]
+    widths = sorted(set(fl["widths"].values()))
+    assert [s[1] for s in ref["shapes"]] == widths and fl["widths"]["generator"] == 8  # the smoke preset's G width
+    n, _, h, w = ref["shapes"][0]
+    assert ref["gflop"] == pytest.approx(sum(3 * 2 * n * c * c * 9 * h * w for c in widths) / 1e9, abs=1e-4)
+    efficiency = [(fl["step_gflop"] / r) / (ref["gflop"] / f)
+                  for r, f in zip(per_round["recon_ms"], per_round["reference_ms"], strict=True)]
+    assert fl["per_round"] == pytest.approx(efficiency, rel=1e-2)
+    assert fl["efficiency"] == pytest.approx(statistics.median(fl["per_round"]), abs=1e-4)
+    assert fl["spread"] == [min(fl["per_round"]), max(fl["per_round"])]
+    assert 0 < fl["breakdown"]["conv_time_share"] <= 1 and fl["conv_flop_share"] > 0.9
     assert da["ratio"] == pytest.approx(da["delivered_samples_per_s"] / da["consumed_samples_per_s"], rel=1e-2)
     assert speed["batch_size"] == 4  # the smoke preset's batch
 
@@ -172,6 +191,7 @@ def test_update_readme_replaces_only_the_marked_section(smoke_suite: tuple[Path,
     text = readme.read_text()
     assert text.startswith(before) and text.endswith(after) and "old table" not in text
     assert "| mri_superres | **recon (adversarial)** |" in text and "recon / plain" in text
+    assert "median over 5 rounds of 2 steps" in text and "[min–max] over the rounds" in text
     default = results["tradeoff"][0]["default_weight"]
     assert "- mri_superres: st_lpips " in text and f"vs the non-adversarial twin (λ={default:g})" in text
     assert "/figures/mri_superres_tradeoff.png)" in text
