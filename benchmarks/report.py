@@ -275,21 +275,50 @@ def tradeoff_lines(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+#: the quality suite's method names of a default and its twin
+ADVERSARIAL, TWIN = "recon (adversarial)", "non-adversarial"
+
+
+def twin_lines(records: list[dict[str, Any]]) -> list[str]:
+    """One line per quality row that has a twin: the default preset against the same generator
+    trained without the adversarial term, both full-length runs of the results table."""
+    lines = []
+    for rec in records:
+        metrics = rec.get("metrics") or {}
+        if rec.get("status") != "ok" or ADVERSARIAL not in metrics or TWIN not in metrics:
+            continue
+        parts = [c for c in (_change(k, metrics[ADVERSARIAL], metrics[TWIN]) for k in ("st_lpips", "kid_patch", "psnr"))
+                 if c]
+        steps = next((r.get("steps") for r in rec.get("runs", []) if r.get("steps")), None)
+        lines.append(f"- {rec['label']}: {' / '.join(parts)} vs the non-adversarial twin "
+                     f"({rec.get('preset', 'default')} preset{f', {steps} steps' if steps else ''})")
+    return lines
+
+
 def _tradeoff_readme(res: dict[str, Any], where: Path) -> list[str]:
-    """The trade-off lines and ONE figure for the README: that of the README's lead task,
-    mri_superres, else srgan's, else the first."""
+    """The default-vs-twin lines (from the quality rows; a sweep's default point for a task
+    without one) and ONE sweep figure for the README: that of the README's lead task,
+    mri_superres, else srgan's, else the first; the other sweeps' figures as links."""
     records = res.get("tradeoff") or []
-    lines = tradeoff_lines(records)
+    quality = res.get("quality") or []
+    lines = twin_lines(quality)
+    covered = {r["label"] for r in quality if r.get("label")} if lines else set()
+    lines += tradeoff_lines([r for r in records if r.get("label") not in covered])
     with_figure = [r for r in records if r.get("figures")]
     by_task = {r.get("task"): r for r in reversed(with_figure)}
     pick = by_task.get("mri_superres") or by_task.get("srgan") or (with_figure[0] if with_figure else None)
     if not lines and pick is None:
         return []
-    out = ["Perception–distortion trade-off (default adversarial weight against the same generator trained "
-           "without the adversarial term; lower ST-LPIPS / patch KID = more realistic):", "", *lines, ""]
+    out = ["Perception–distortion trade-off: each default against the same generator trained without the "
+           "adversarial term (its twin); lower ST-LPIPS / patch KID = more realistic:", "", *lines, ""]
     if pick is not None:
         name = pick["figures"][0]
-        out += [f"![{pick['label']}: perception–distortion trade-off]({where.as_posix()}/figures/{name})", ""]
+        steps = f" ({_steps_note(pick)})" if pick.get("reduced") else ""
+        others = [f"[{r['label']}]({where.as_posix()}/figures/{r['figures'][0]})" for r in with_figure if r is not pick]
+        out += [f"The sweep of the adversarial weight, same seed and steps at each weight{steps}; "
+                f"the other sweeps: {', '.join(others)}." if others else
+                f"The sweep of the adversarial weight, same seed and steps at each weight{steps}.", "",
+                f"![{pick['label']}: perception–distortion trade-off]({where.as_posix()}/figures/{name})", ""]
     return out
 
 

@@ -179,5 +179,29 @@ def test_readme_shows_the_lead_tasks_tradeoff_figure(tmp_path: Path) -> None:
     res = {"created": "now", "command": "c", "machine": {"cpu": "cpu", "cores": 2}, "wall_s": 1.0,
            "tradeoff": [record("srgan"), record("mri_superres")]}
     text = readme_section((tmp_path / "results.json", res), None, tmp_path)
-    assert "figures/mri_superres_tradeoff.png)" in text and "figures/srgan_tradeoff.png)" not in text
+    assert "![mri_superres: perception–distortion trade-off](./figures/mri_superres_tradeoff.png)" in text
+    assert "![srgan" not in text and "[srgan](./figures/srgan_tradeoff.png)" in text  # one image, others linked
     assert "- srgan: st_lpips" in text and "- mri_superres: st_lpips" in text  # one line per swept task
+
+
+def test_readme_lines_compare_the_full_length_default_with_its_twin(tmp_path: Path) -> None:
+    """A task with a quality row is stated from that row (full length), not from its reduced sweep."""
+    from benchmarks.report import readme_section
+
+    sweep = {"label": "mri_superres", "task": "mri_superres", "status": "ok", "reduced": True, "steps": 3,
+             "preset_steps": 6, "figures": ["mri_superres_tradeoff.png"],
+             "points": [{"weight": w, "status": "ok", "default": w == 1e-3,
+                         "metrics": {"psnr": 30.0, "st_lpips": 0.2}} for w in (0.0, 1e-3)]}
+    quality = {"label": "mri_superres", "status": "ok", "preset": "default", "wall_s": 60.0, "peak_rss_mb": 900.0,
+               "runs": [{"name": "non_adversarial", "steps": 6}, {"name": "adversarial", "steps": 6}],
+               "methods": ["recon (adversarial)", "bicubic", "non-adversarial"],
+               "metrics": {"recon (adversarial)": {"psnr": 31.5, "st_lpips": 0.1, "kid_patch": 0.05},
+                           "bicubic": {"psnr": 28.0, "st_lpips": 0.4, "kid_patch": 0.2},
+                           "non-adversarial": {"psnr": 32.0, "st_lpips": 0.2, "kid_patch": 0.06}}}
+    res = {"created": "now", "command": "c", "machine": {"cpu": "cpu", "cores": 2}, "wall_s": 1.0,
+           "quality": [quality], "tradeoff": [sweep]}
+    text = readme_section((tmp_path / "results.json", res), None, tmp_path)
+    assert ("- mri_superres: st_lpips −50 % / kid_patch −17 % / PSNR −0.50 dB vs the non-adversarial twin "
+            "(default preset, 6 steps)") in text
+    assert text.count("- mri_superres:") == 1  # the reduced sweep's own line is not repeated
+    assert "reduced to 3 steps (preset: 6)" in text  # the figure says it is a reduced sweep
