@@ -5,12 +5,17 @@
 2. Throughput: the same run's training dataset (default preset, mni152) drawn through the
    trainer's ``StepBatchSampler`` + ``DataLoader`` (0 and 2 workers) with nothing else running.
    Printed: the ratio throughput / consumption (the target is >= 3).
+   Simulation (``data.simulate_on``): the same DataLoader measuring each sample on the CPU
+   (``cpu``), against drawing only the clean patches + operator parameters and measuring the
+   collated batch on the device (``device``: ``--device``, the CPU by default), in img/s, for
+   ``--tasks`` (default: mri_superres and mri_kspace).
 3. File reads: a folder of NIfTI volumes loaded once, then two "epochs" of patches; ``open``
    audit events under the folder are counted per phase (epoch 2 must read nothing).
 4. Memory: peak RSS of a fresh process loading the mni152 source (T1 + simulated T2/PD and the
    2D/paired/3D splits), cold (empty disk cache: nilearn decodes) and warm (cache hit).
 
     python -m benchmarks.bench_data [--steps 60] [--batches 40] [--json out.json]
+    python -m benchmarks.bench_data --simulation-only [--tasks mri_superres mri_kspace] [--device cuda]
 """
 
 from __future__ import annotations
@@ -85,6 +90,62 @@ def throughput(batches: int, workers: int, overrides: list[str] | None = None) -
     return {"img_per_s": batches * cfg.trainer.batch_size / elapsed, "build_s": build_s, "workers": workers}
 
 
+def simulation_throughput(task_name: str, batches: int, workers: int, simulate_on: str,
+                          device: str = "cpu") -> dict[str, float]:
+    """img/s of ``task_name``'s default-preset training batches with ``data.simulate_on``: the
+    DataLoader measuring per sample (``cpu``), or drawing targets + parameters and the batch
+    measured on ``device`` after the move (``device``), as the trainer does."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from recon.config import build_config
+    from recon.plugins import get_task
+    from recon.train.device_simulation import device_simulation
+    from recon.train.runtime import DistInfo
+    from recon.train.sampler import StepBatchSampler
+
+    task = get_task(task_name)
+    cfg = build_config(task, "default", overrides=[f"data.simulate_on={simulate_on}"])
+    dataset = task.build_dataset(cfg, "train")
+    target = torch.device(device)
+
+    def to_device(batch: dict[str, Any]) -> dict[str, Any]:
+        return {k: v.to(target, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    simulation = device_simulation(task, cfg, dataset, to_device)
+    sampler = StepBatchSampler(cfg.trainer.batch_size, 1, DistInfo())
+    loader = DataLoader(dataset if simulation is None else simulation.dataset, batch_sampler=sampler,
+                        num_workers=workers, persistent_workers=workers > 0, pin_memory=target.type == "cuda")
+    batches_iter = iter(loader) if simulation is None else simulation.batches(loader)
+    step = (lambda: to_device(next(batches_iter))) if simulation is None else (lambda: next(batches_iter))
+    for _ in range(3):  # workers start-up
+        step()
+    start = time.perf_counter()
+    for _ in range(batches):
+        last = step()
+    if target.type == "cuda":
+        torch.cuda.synchronize(target)
+    elapsed = time.perf_counter() - start
+    assert "input" in last
+    return {"img_per_s": batches * cfg.trainer.batch_size / elapsed, "workers": workers,
+            "batch_size": cfg.trainer.batch_size}
+
+
+def simulation(tasks: list[str], batches: int, device: str) -> dict[str, Any]:
+    """``{task: {"cpu_workers0": ..., "device_workers0": ..., ...}}`` (0 and 2 workers each)."""
+    return {task: {f"{where}_workers{w}": simulation_throughput(task, batches, w, where, device)
+                   for where in ("cpu", "device") for w in (0, 2)} for task in tasks}
+
+
+def print_simulation(result: dict[str, Any], device: str) -> None:
+    """One line per task: img/s of the CPU and the device path, 0 and 2 workers."""
+    for task, rows in result.items():
+        paths = "; ".join(f"simulate_on={where}: " + ", ".join(
+            f"{w} workers {rows[f'{where}_workers{w}']['img_per_s']:.0f}" for w in (0, 2))
+            for where in ("cpu", "device"))
+        print(f"{task} (batch {rows['cpu_workers0']['batch_size']}, device {device}) img/s: {paths}")
+
+
 def file_reads() -> dict[str, int]:
     """``open`` events under a NIfTI folder: loading, epoch 1, epoch 2 (and the other splits)."""
     import nibabel as nib
@@ -137,7 +198,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="steps of the default-preset run")
     parser.add_argument("--batches", type=int, default=40, help="batches drawn from the DataLoader")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--tasks", nargs="+", default=["mri_superres", "mri_kspace"],
+                        help="tasks of the simulation comparison (data.simulate_on cpu vs device)")
+    parser.add_argument("--device", default="cpu", help="the device of data.simulate_on=device (cpu, cuda)")
+    parser.add_argument("--simulation-only", action="store_true", help="only the simulation comparison")
     args = parser.parse_args()
+    if args.simulation_only:
+        sims = {"simulation": simulation(args.tasks, args.batches, args.device)}
+        print(json.dumps(sims, indent=2))
+        print_simulation(sims["simulation"], args.device)
+        if args.json:
+            args.json.write_text(json.dumps(sims, indent=2) + "\n")
+        return
     warmup = args.steps // 2
     result: dict[str, Any] = {"consumption": consumption(args.steps, warmup)}
     result["pipeline"] = {f"workers{w}": throughput(args.batches, w) for w in (0, 2)}
@@ -147,6 +219,7 @@ def main() -> None:
     pipeline = result["pipeline"]["workers0"]["img_per_s"]
     result["ratio"] = pipeline / fastest_consumer
     result["ratio_augmented"] = max(r["img_per_s"] for r in result["pipeline_augmented"].values()) / fastest_consumer
+    result["simulation"] = simulation(args.tasks, args.batches, args.device)
     result["file_reads"] = file_reads()
     result["memory"] = peak_memory()
     print(json.dumps(result, indent=2))
@@ -156,6 +229,7 @@ def main() -> None:
           f"second epoch opened {result['file_reads']['epoch2']} files; "
           f"mni152 peak memory {result['memory']['cold_peak_mib']:.0f} MiB cold / "
           f"{result['memory']['warm_peak_mib']:.0f} MiB warm (target < 2048)")
+    print_simulation(result["simulation"], args.device)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -129,6 +129,7 @@ _EXPORTS: dict[str, str] = {
     "MeasurementSlices": "recon.data.measurements",
     "MeasurementPatches": "recon.data.measurements",
     "MeasuredCrops": "recon.data.measurements",
+    "SplitSample": "recon.data.device_measure",
     "ImageSamples": "recon.data.image_sets",
     "ImageList": "recon.data.image_sets",
     "AugmentSpec": "recon.data.augmentation",
@@ -216,6 +217,7 @@ if TYPE_CHECKING:  # static view of the same names, for type checkers and IDEs
     from recon.data.cache import cache_root
     from recon.data.collection import builtin_name, load_source
     from recon.data.contrasts import CONTRASTS
+    from recon.data.device_measure import SplitSample
     from recon.data.measurements import (MeasuredCrops, MeasurementPatches, MeasurementSlices, measurement_dataset,
                                          measurement_pair, params_from_batch)
     from recon.data.image_sets import ImageList, ImageSamples

@@ -80,6 +80,9 @@ class DataConfig:
     skip_bad: bool = False
     cache_dir: str = ""
     holdout: bool = True  # false: every image is evaluation data (``recon eval --data``)
+    # where training inputs are measured: in the DataLoader (cpu), or batched on the training device
+    # after the clean patches and operator parameters are moved there (device; recon.train.device_simulation)
+    simulate_on: Literal["cpu", "device"] = "cpu"
 
 
 @dataclass

@@ -16,6 +16,7 @@ import pytest
 from recon.config import build_config
 from recon.errors import ConfigError
 from recon.plugins import get_task
+from recon.train.device_simulation import device_simulation
 
 TASKS = ["srgan", "mri_superres", "mri_kspace", "mri_motion", "mri_translation", "inpainting", "stylegan2"]
 #: keys a task refuses when set (it cannot use them), instead of reading them on its data path
@@ -46,6 +47,8 @@ def test_every_data_key_is_read_or_refused(name: str) -> None:
     for split in ("train", "val", "test"):
         dataset = task.build_dataset(cfg, split)
         dataset[0]
+        if split == "train":  # the trainer's part of the data path (data.simulate_on)
+            device_simulation(task, cfg, dataset, lambda batch: batch)
     fields = {f.name for f in dataclasses.fields(probe._inner)}
     unread = fields - probe.read - set(REFUSED.get(name, {}))
     assert not unread, f"{name}: data.{sorted(unread)} never read by its datasets"

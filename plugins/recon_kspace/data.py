@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from recon.api import UsageError
+from recon.api import SplitSample, UsageError
 from recon.api import FourierParams, MaskedFourier, simulate_coil_maps, to_channels
 from recon_kspace.masks import make_mask
 from recon_kspace.simulate import FOURIER, simulate_sample
@@ -116,11 +116,16 @@ def _seed(rng: torch.Generator | None) -> int:
     return int(torch.randint(0, _SEED_RANGE, (1,), generator=rng))
 
 
-def simulated_sample(sim: Simulation, full: bool = False) -> Callable[[Tensor, torch.Generator], dict[str, Tensor]]:
+def simulated_sample(sim: Simulation, full: bool = False) -> SplitSample:
     """``(magnitude (1, H, W), rng) -> item``: :meth:`Simulation.item` with its mask and phase
     seeds drawn from ``rng`` (two draws), the sample maker of core's datasets; ``full`` adds the
-    fully sampled k-space (training: the k-space loss reads it)."""
+    fully sampled k-space (training: the k-space loss reads it). Its measurement also runs
+    batched on the device (``data.simulate_on=device``, :func:`recon_kspace.device_sim.draw`)."""
+    from recon_kspace.device_sim import draw, measure
 
     def sample(image: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
         return sim.item(image.float().contiguous(), _seed(rng), _seed(rng), full=full)
-    return sample
+
+    def drawn(image: Tensor, rng: torch.Generator) -> dict[str, Any]:
+        return draw(sim, image.float().contiguous(), _seed(rng), _seed(rng))
+    return SplitSample(sample, drawn, lambda batch: measure(sim, batch, full))

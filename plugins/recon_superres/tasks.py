@@ -19,7 +19,7 @@ from recon.api import RunConfig
 from recon.api import build_augmentation
 from recon.api import ImageSpec, load_split_images
 from recon.api import augment_spec, image_spec
-from recon.api import MeasurementSlices, RandomPatchDataset
+from recon.api import MeasurementSlices, RandomPatchDataset, SplitSample
 from recon.api import ConfigError
 from recon.api import Operator, upsample
 from recon.api import Parts, Task
@@ -57,8 +57,10 @@ class SuperResolutionTask(Task):
         d = cfg.data
         return degradations.make_operator(d.degradation, d.scale, d.blur_sigma, self.spatial_dims)
 
-    def make_pair(self, cfg: RunConfig):  # noqa: ANN201 - returns a closure used by the datasets
-        """``(hr (C, *spatial), rng) -> {"input": A(hr) (+ noise), "target": hr}``, 2D or 3D."""
+    def make_pair(self, cfg: RunConfig) -> SplitSample:
+        """``(hr (C, *spatial), rng) -> {"input": A(hr) (+ noise), "target": hr}``, 2D or 3D; its
+        measurement also runs batched on the device (``data.simulate_on=device``: the noise
+        ``(C, *spatial / scale)`` is drawn with the sample, ``A`` applied to ``(N, C, *spatial)``)."""
         d, op = cfg.data, self.operator(cfg)
 
         def pair(hr: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
@@ -66,7 +68,19 @@ class SuperResolutionTask(Task):
             if d.noise_std > 0:
                 lr = lr + d.noise_std * torch.randn(lr.shape, generator=rng)
             return {"input": lr.contiguous(), "target": hr}
-        return pair
+
+        def draw(hr: Tensor, rng: torch.Generator) -> dict[str, Any]:
+            if d.noise_std <= 0:
+                return {"target": hr}
+            lr_shape = (hr.shape[0], *(n // d.scale for n in hr.shape[1:]))
+            return {"target": hr, "params": {"noise": torch.randn(lr_shape, generator=rng)}}
+
+        def measure(batch: dict[str, Any]) -> dict[str, Any]:
+            lr = op(batch["target"])
+            if d.noise_std > 0:
+                lr = lr + d.noise_std * batch["params"]["noise"]
+            return {"input": lr.contiguous(), "target": batch["target"]}
+        return SplitSample(pair, draw, measure)
 
     def build_dataset(self, cfg: RunConfig, split: str) -> Dataset:
         images = load_split_images(self.image_spec(cfg), split)

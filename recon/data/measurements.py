@@ -27,6 +27,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from recon.data.augmentation import build_augmentation
+from recon.data.device_measure import SplitSample
 from recon.data.images2d import load_split_images
 from recon.data.options import augment_spec, image_spec
 from recon.data.patches import (RandomPatchDataset, Transform, area_weights, center_crop, check_patches_fit,
@@ -56,17 +57,36 @@ def _params_to_batch(params: Any) -> dict[str, Tensor]:
 
 def measurement_pair(operator: "Operator") -> Transform:
     """``(clean (C, H, W), rng) -> sample``: draw the operator's parameters for one image
-    with ``rng``, measure, and keep the parameters beside the input."""
+    with ``rng``, measure, and keep the parameters beside the input. It is a
+    :class:`~recon.data.device_measure.SplitSample`: its measurement also runs batched on the
+    training device (``data.simulate_on=device``, ``forward(target (N, C, H, W), params)``)."""
 
     def pair(clean: Tensor, rng: torch.Generator) -> dict[str, Tensor]:
         x = clean.unsqueeze(0)
         params = operator.sample(x.shape, rng)
         sample: dict[str, Any] = {"input": operator(x, params)[0], "target": clean}
         if params is not None:
-            sample["params"] = {k: v[0] if torch.is_tensor(v) and v.dim() > 0 and v.shape[0] == 1 else v
-                                for k, v in _params_to_batch(params).items()}
+            sample["params"] = _per_sample(params)
         return sample
-    return pair
+
+    def draw(clean: Tensor, rng: torch.Generator) -> dict[str, Any]:
+        params = operator.sample(clean.unsqueeze(0).shape, rng)
+        return {"target": clean} if params is None else {"target": clean, "params": _per_sample(params)}
+
+    def measure(batch: dict[str, Any]) -> dict[str, Any]:
+        return {"input": operator(batch["target"], params_from_batch(operator, batch)), **batch}
+
+    from recon.physics.fourier import MaskedFourier
+
+    refusal = ("its MaskedFourier column masks (1, W) lose their row dim when collated"
+               if isinstance(operator, MaskedFourier) else "")
+    return SplitSample(pair, draw, measure, refusal)
+
+
+def _per_sample(params: Any) -> dict[str, Tensor]:
+    """The parameters of a batch of one as a sample's (a leading 1 dropped), by field name."""
+    return {k: v[0] if torch.is_tensor(v) and v.dim() > 0 and v.shape[0] == 1 else v
+            for k, v in _params_to_batch(params).items()}
 
 
 def params_from_batch(operator: "Operator", batch: Mapping[str, Any]) -> Any:

@@ -25,6 +25,7 @@ from recon.losses.objective import GANObjective
 from recon.train import checkpoint as ckpt
 from recon.train import cudnn, nonfinite
 from recon.train.config_checks import check_config
+from recon.train.device_simulation import device_simulation
 from recon.train.ema import EMA
 from recon.train.faults import RunInterrupted, TrainingDiverged, resume_command
 from recon.train.init_from import initialise, trainable_parameters
@@ -80,6 +81,8 @@ class Trainer:
         self.rollbacks = 0
         rng = capture_rng()  # the networks' initialisation does not depend on how the data is built
         self.train_set = task.build_dataset(cfg, "train")
+        # data.simulate_on=device: the DataLoader draws targets and parameters, the device measures
+        self.simulation = device_simulation(task, cfg, self.train_set, self.to_device)
         if self.dist.is_main:
             print(describe_splits(task, cfg, self.train_set), flush=True)  # what the run trains and scores on
         restore_rng(rng)
@@ -245,10 +248,11 @@ class Trainer:
         t = self.cfg.trainer
         sampler = StepBatchSampler(t.batch_size, t.grad_accum, self.dist, start_step=self.step)
         # An own generator: creating the iterator must not draw from the global RNG (exact resume).
-        loader = DataLoader(self.train_set, batch_sampler=sampler, num_workers=t.num_workers,
+        dataset = self.train_set if self.simulation is None else self.simulation.dataset
+        loader = DataLoader(dataset, batch_sampler=sampler, num_workers=t.num_workers,
                             pin_memory=self.device.type == "cuda", persistent_workers=t.num_workers > 0,
                             generator=torch.Generator().manual_seed(self.cfg.seed))
-        return iter(loader)
+        return iter(loader) if self.simulation is None else self.simulation.batches(loader)
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Move a batch's tensors to the run's device (4D tensors channels_last when configured)."""
