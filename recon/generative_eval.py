@@ -22,6 +22,15 @@ intensity rule fitted on the split's real images, compared with the reals' by 1-
 distances (``anat_w1_*``, with ``anat_mean_*`` / ``anat_std_*``). They are measured on the same
 samples as FID (per batch, as they are generated, on the process that generates them) and need
 no Inception weights.
+
+A conditional run (``data.labels`` set, classes named by ``data.class_names``; the split's
+items carry ``label``, the class index) also reports FID and KID per class,
+``fid_class_<name>``, ``kid_class_<name>`` (and ``kid_class_<name>_std``), for the generated
+rows: the task's sampler gives sample ``i`` class ``i % classes``, so class ``c`` is scored
+with the samples ``i % classes == c`` of the same ``n`` against the split's real images
+labelled ``c`` (:func:`recon.metrics.class_scores`, on rank 0 after the gather, from the same
+features as the overall figures). ``conventions["per_class"]`` records the counts and why a
+class is not scored (fewer than 2 real images or samples).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from recon.shards import broadcast_from_main, gather_to_main, shard_range
 
 if TYPE_CHECKING:
     from recon.config import RunConfig
+    from recon.metrics import ClassScores
     from recon.task import Parts, ReferenceSamples, Sampler, Task
 
 __all__ = ["evaluate_generative", "sample_batches"]
@@ -196,8 +206,47 @@ def _extractor(cfg: "RunConfig", device: torch.device) -> tuple[Any, str]:
 
 def real_images(task: "Task", cfg: "RunConfig", split: str) -> Tensor:
     """``(N, C, H, W)``: the ``target`` of every item of the task's ``split`` dataset."""
+    return labelled_reals(task, cfg, split)[0]
+
+
+def labelled_reals(task: "Task", cfg: "RunConfig", split: str) -> tuple[Tensor, np.ndarray | None]:
+    """``(N, C, H, W)`` targets of the ``split`` dataset's items and their ``(N,)`` class
+    indices (``None`` unless every item carries ``label``)."""
     dataset = task.build_dataset(cfg, split)
-    return torch.stack([dataset[i]["target"] for i in range(len(dataset))])  # type: ignore[arg-type]
+    items = [dataset[i] for i in range(len(dataset))]  # type: ignore[arg-type]
+    labels = np.array([int(it["label"]) for it in items]) if items and all("label" in it for it in items) else None
+    return torch.stack([it["target"] for it in items]), labels
+
+
+def _class_names(cfg: "RunConfig", labels: np.ndarray | None) -> tuple[list[str], str]:
+    """The classes of a conditional run (``data.labels`` and ``data.class_names`` set), or
+    ``([], why not)`` (``""``: unconditional, nothing to say)."""
+    names = [str(c) for c in getattr(cfg.data, "class_names", None) or []]
+    if not getattr(cfg.data, "labels", "") or not names:
+        return [], ""
+    if labels is None:
+        return [], "not computed: the split's items carry no label"
+    return names, ""
+
+
+def _class_conventions(scored: "ClassScores", names: list[str], n: int, split: str) -> dict[str, Any]:
+    """``conventions["per_class"]``: the rule, the counts, and why a class is not scored."""
+    k = len(names)
+    out: dict[str, Any] = {
+        "metrics": "fid_class_<c>, kid_class_<c> (kid_class_<c>_std): fid and kid restricted to class c, "
+                   "the row's samples of class c against the real images of class c (same features, "
+                   "kernel and subsets; a KID subset holds min(kid_subset_size, n_generated, n_real) of c)",
+        "generated": f"sample i has class i % {k} (the task's sampler): class c gets the samples i < {n} "
+                     f"with i % {k} == c, not n of its own",
+        "real": f"the {split} images scored by fid (eval.max_images applied) whose label is c",
+        "rows": "generated rows only (the model, compared checkpoints); sample baselines draw no class",
+        "classes": names,
+        "n_generated": scored.n_fake,
+        "n_real": scored.n_real,
+    }
+    if scored.not_computed:
+        out["not_computed"] = scored.not_computed
+    return out
 
 
 def _references(parts: "Parts", cfg: "RunConfig", split: str, n: int) -> tuple[dict[str, "ReferenceSamples"],
@@ -224,7 +273,8 @@ def evaluate_generative(task: "Task", parts: "Parts", cfg: "RunConfig", generato
     assert parts.sampler is not None, "evaluate_generative needs Parts.sampler"
     ev = cfg.eval
     n = ev.n_samples if split == "test" else ev.val_samples
-    reals = real_images(task, cfg, split)
+    reals, labels = labelled_reals(task, cfg, split)
+    names, classes_why_not = _class_names(cfg, labels)
     extractor, why_not = _extractor(cfg, device)
     anatomy, anatomy_why_not = _anatomy(cfg, reals)
     conventions: dict[str, Any] = {
@@ -247,18 +297,29 @@ def evaluate_generative(task: "Task", parts: "Parts", cfg: "RunConfig", generato
         extractor, why_not = None, f"not computed: FID/KID need at least 2 real images, the {split} split has 1"
     if extractor is None:
         conventions["fid"] = why_not
+        classes_why_not = classes_why_not or (why_not if names else "")
+    if classes_why_not:
+        conventions["per_class"] = classes_why_not
     if extractor is not None or anatomy is not None:
         batch_size = max(1, ev.batch_size)
         generated = {name: _generated_features(extractor, parts.sampler, model, n, cfg.seed, device, batch_size,
                                                anatomy)
                      for name, model in models.items()}
         if generated["model"] is not None:  # rank 0 scores everything
+            from recon.metrics import class_scores
+
             real_features = _fixed_features(extractor, reals)[0] if extractor is not None else None
             for name, made in generated.items():
                 assert made is not None
                 features, props = made
                 if features is not None and real_features is not None:
                     rows[name] = _scores(real_features, *features, ev)
+                    if names and labels is not None:
+                        scored = class_scores(real_features, labels, features[0], np.arange(n) % len(names),
+                                              names, subsets=ev.kid_subsets, subset_size=ev.kid_subset_size,
+                                              split=split)
+                        rows[name].update(scored.metrics)
+                        conventions["per_class"] = _class_conventions(scored, names, n, split)
                 if props is not None and anatomy is not None:
                     rows[name].update(anatomy.scores(props))
             for name, reference in references.items():

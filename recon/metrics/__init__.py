@@ -16,7 +16,8 @@ Perceptual and generative: ``LPIPS``, ``lpips``, ``lpips_status``; ``STLPIPS``,
 ``fid_from_features``, ``kid``, ``inception_score``, ``InceptionFeatureExtractor``,
 ``inception_status``, ``FeatureStatsCache``. Anatomical plausibility of generated brain
 images: ``tissue_thresholds``, ``anatomy_properties``, ``anatomy_distances``,
-``TissueThresholds``.
+``TissueThresholds``. FID/KID per class of a conditional generator: ``class_scores``,
+``class_key``, ``ClassScores``.
 
 Per-unit scoring and averaging (per volume or per image) is done by the one evaluation loop,
 :mod:`recon.evaluation`, which also adds the metrics a plugin registers (``eval.metrics``).
@@ -61,6 +62,9 @@ _EXPORTS: dict[str, str] = {
     "tissue_thresholds": "anatomy",
     "anatomy_properties": "anatomy",
     "anatomy_distances": "anatomy",
+    "ClassScores": "per_class",
+    "class_key": "per_class",
+    "class_scores": "per_class",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,11 +14,13 @@ from recon.metrics.frechet import (
 from recon.metrics.functional import image_metrics, nmse, psnr, ssim
 from recon.metrics.inception import InceptionFeatureExtractor, inception_status
 from recon.metrics.patch_kid import patch_distribution
+from recon.metrics.per_class import ClassScores, class_key, class_scores
 from recon.metrics.perceptual import LPIPS, lpips, lpips_status
 from recon.metrics.st_lpips import STLPIPS, st_lpips, st_lpips_status
 
 __all__ = [
     "CONVENTIONS",
+    "ClassScores",
     "FeatureStats",
     "FeatureStatsCache",
     "IMAGE_CONVENTIONS",
@@ -28,6 +30,8 @@ __all__ = [
     "TissueThresholds",
     "anatomy_distances",
     "anatomy_properties",
+    "class_key",
+    "class_scores",
     "describe",
     "feature_stats",
     "fid_from_features",
