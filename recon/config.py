@@ -44,6 +44,9 @@ class TrainerConfig:
     betas: tuple[float, float] = (0.9, 0.99)
     lr_schedule: Literal["constant", "cosine", "step"] = "constant"
     d_steps: int = ranged(1, ge=0)  # discriminator steps per generator step
+    # one G forward serves D's last update and G's update of an adversarial step where that
+    # gives identical results (recon.train.shared_forward); false: G runs in each phase
+    reuse_fake: bool = True
     d_warmup_steps: int = ranged(0, ge=0)  # generator-only (content loss) steps before the adversarial game
     ema_decay: float = ranged(0.999, ge=0, le=1)  # 0 disables the EMA generator
     ema_start: int = ranged(0, ge=0)

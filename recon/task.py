@@ -122,6 +122,11 @@ class Parts:
         sample_baselines: for unconditional tasks, classical references scored as if generated,
             ``name -> fn(cfg, split, n, seed) -> ReferenceSamples | str`` (a string says why the
             row is not computed for this split); the first is *the* baseline.
+        stochastic_generate: whether :attr:`generate` draws random numbers (latents, labels or
+            noise from ``rng`` or the global RNG), so each phase of a training step must
+            generate anew. ``False`` lets one forward of G serve both phases
+            (:mod:`recon.train.shared_forward`); ``None``: ``False`` for the default
+            ``G(batch["input"])`` only, ``True`` for any other ``generate``.
     """
 
     generator: "nn.Module"
@@ -142,6 +147,7 @@ class Parts:
     restore_intensity: bool = True
     sampler: "Sampler | None" = None
     sample_baselines: "dict[str, SampleBaseline] | None" = None
+    stochastic_generate: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class InpaintingTask(Task):
             discriminator = PatchGANDiscriminator(channels, m.d_channels, m.d_layers, m.d_norm)
             d_input = images_only
         return Parts(generator=generator, discriminator=discriminator, discriminator_input=d_input,
-                     generate=composite, content_loss=hole_terms(cfg),
+                     generate=composite, stochastic_generate=False, content_loss=hole_terms(cfg),
                      # fills of the known pixels, whatever mask.fill the input has: "biharmonic", "mean fill"
                      baselines=dict(fill_baseline(fill) for fill in ("biharmonic", "mean")),
                      metrics=("l1_hole",))  # registered by this plugin (recon_inpainting.evaluate)

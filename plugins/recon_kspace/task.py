@@ -106,7 +106,7 @@ class KspaceReconstructionTask(Task):
         """The cascade (or VarNet) against a PatchGAN on magnitudes; image terms plus ``loss.kspace``
         x k-space L1; the zero-filled reconstruction as baseline; HFEN beside core's metrics."""
         return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
-                     content_loss=content_terms(cfg),
+                     stochastic_generate=False, content_loss=content_terms(cfg),
                      baselines={self.operator(cfg).baseline_name: zero_filled},
                      metrics=("hfen",))  # registered by this plugin (recon_kspace.evaluate.hfen)
 

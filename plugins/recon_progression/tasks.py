@@ -67,7 +67,7 @@ class ProgressionTask(Task):
         generator = ProgressionGenerator(m.channels, m.levels, m.smooth, m.use_group, m.half_resolution)
         return Parts(generator=generator,
                      discriminator=PatchGANDiscriminator(6, m.d_channels, m.d_layers, m.d_norm),
-                     generate=generate,
+                     generate=generate, stochastic_generate=False,
                      discriminator_input=conditional_input(float(cfg.data.max_years)),
                      content_loss=content_loss(cfg),
                      baselines=baselines(cfg),

@@ -13,6 +13,10 @@ device where the flag is set (:class:`recon.train.step_gate.StepGate`). The gene
 then reads D's flags and its own in one transfer (after one all-reduce under DDP) and steps
 G only when its own are clear. With fp16 the loss scaler reads its own inf checks (one
 synchronisation per optimizer step, GradScaler's design), so D is then decided on the host.
+
+One forward of G: where :func:`recon.train.shared_forward.shares_generator_forward` allows it,
+D's last update generates with G's graph and hands ``(fake, aux)`` to the G phase, which
+computes its terms on them instead of generating again (identical results, one forward less).
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ from typing import Any, Callable, ContextManager, Protocol, cast
 import torch
 from torch import Tensor, nn
 
-from recon.losses.objective import Objective, PhaseLoss
+from recon.losses.objective import GANObjective, Objective, PhaseLoss
 from recon.task import Parts, split_generated
 from recon.train.precision import autocast
+from recon.train.shared_forward import footprint, same_footprint, shares_generator_forward
 from recon.train.step_gate import StepGate
+
+#: G's output for one micro-batch, ``(fake (N, C, H, W), aux)``, with its graph
+Generated = tuple[Tensor, dict[str, Tensor]]
 
 
 class _AdaptsToLogits(Protocol):
@@ -136,28 +144,52 @@ def _accumulate(totals: dict[str, Tensor], phase: PhaseLoss, n: int) -> None:
 @dataclass
 class DiscriminatorResult:
     """One D update: its logged values (0-dim float64), its fault flag (0-dim bool, on the
-    device, agreed over ranks) and the gate to settle once the flag was read (None with fp16)."""
+    device, agreed over ranks), the gate to settle once the flag was read (None with fp16) and,
+    when asked to keep it, G's output with its graph for the G phase (one micro-batch)."""
 
     logs: dict[str, Tensor]
     bad: Tensor
     gate: StepGate | None
+    generated: Generated | None = None
+
+
+def _discriminator_terms_keeping(ctx: PhaseContext, batch: dict[str, Tensor], step: int,
+                                 rng: torch.Generator) -> tuple[PhaseLoss, Generated | None]:
+    """D's terms on a fake generated with G's graph, and that ``(fake, aux)`` for the G phase
+    (``None`` when the forward changed a buffer or drew random numbers: the G phase then
+    generates again, as without sharing). D sees them detached, as in
+    :meth:`GANObjective.discriminator_loss`."""
+    before = footprint(ctx.generator, rng, ctx.device)
+    with ctx.autocast():
+        fake, aux = ctx.generate(ctx.generator, batch, rng)
+    unchanged = same_footprint(before, footprint(ctx.generator, rng, ctx.device))
+    objective = cast(GANObjective, ctx.objective)  # shares_generator_forward checked it
+    phase = objective.discriminator_terms(ctx, batch, step, rng, fake.detach(),
+                                          {k: v.detach() for k, v in aux.items()})
+    return phase, (fake, aux) if unchanged else None
 
 
 def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                         scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
-                        step: int, rng: torch.Generator) -> DiscriminatorResult:
+                        step: int, rng: torch.Generator, keep: bool = False) -> DiscriminatorResult:
     """One discriminator update over ``batches`` (micro-batches of one step): the objective's
     terms of each micro-batch, one optimizer step, undone on the device if a logged value
-    (the terms and D's logits) or a gradient is not finite. No read of the device (but with fp16)."""
+    (the terms and D's logits) or a gradient is not finite. No read of the device (but with fp16).
+    ``keep`` (one micro-batch): generate with G's graph and keep the output for the G phase."""
     D = ctx.discriminator
     assert D is not None
+    assert not keep or len(batches) == 1, "one kept output per step: one micro-batch"
     optimizer.zero_grad(set_to_none=True)
     totals: dict[str, Tensor] = {}
     real_logits_all = []
+    generated: Generated | None = None
     for i, batch in enumerate(batches):
         last = i == len(batches) - 1
         with ctx.no_sync(D, last):
-            phase = ctx.objective.discriminator_loss(ctx, batch, step, rng)
+            if keep:
+                phase, generated = _discriminator_terms_keeping(ctx, batch, step, rng)
+            else:
+                phase = ctx.objective.discriminator_loss(ctx, batch, step, rng)
             loss = cast(Tensor, sum(phase.terms.values()))
             scaler.scale(loss / len(batches)).backward()
             if phase.real_logits is not None:
@@ -179,15 +211,17 @@ def discriminator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                   bad)
     if ctx.augment is not None and hasattr(ctx.augment, "update") and real_logits_all:
         cast(_AdaptsToLogits, ctx.augment).update(torch.cat([r.flatten() for r in real_logits_all]))
-    return DiscriminatorResult(totals, bad, gate)
+    return DiscriminatorResult(totals, bad, gate, generated)
 
 
 def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
                     scaler: torch.amp.GradScaler, batches: list[dict[str, Tensor]],
                     step: int, rng: torch.Generator, adversarial_on: bool,
-                    pending: list[Tensor] | None = None) -> tuple[dict[str, Tensor], list[bool]]:
+                    pending: list[Tensor] | None = None,
+                    generated: Generated | None = None) -> tuple[dict[str, Tensor], list[bool]]:
     """One generator update: the objective's terms of each micro-batch (content, adversarial,
-    lazy G regularization), one optimizer step. D is frozen meanwhile.
+    lazy G regularization), one optimizer step. D is frozen meanwhile. ``generated``: G's
+    output for the one micro-batch, kept by D's update of this step (G is not run again).
 
     The step's one read of the device happens here: the flags of ``pending`` (the D updates'
     :attr:`DiscriminatorResult.bad`) and G's own (``g_loss`` or a gradient not finite),
@@ -203,7 +237,11 @@ def generator_phase(ctx: PhaseContext, optimizer: torch.optim.Optimizer,
         for i, batch in enumerate(batches):
             last = i == len(batches) - 1
             with ctx.no_sync(ctx.generator, last):
-                phase = ctx.objective.generator_loss(ctx, batch, step, rng, adversarial_on)
+                if generated is not None:
+                    phase = cast(GANObjective, ctx.objective).generator_terms(ctx, batch, step, rng,
+                                                                              adversarial_on, *generated)
+                else:
+                    phase = ctx.objective.generator_loss(ctx, batch, step, rng, adversarial_on)
                 loss = cast(Tensor, sum(phase.terms.values()))
                 scaler.scale(loss / len(batches)).backward()
             totals["g_loss"] = totals.get("g_loss", 0.0) + loss.detach().double() / len(batches)
@@ -231,15 +269,20 @@ def gan_step(ctx: PhaseContext, d_opt: tuple[torch.optim.Optimizer | None, torch
 
     ``d_opt``/``g_opt``: ``(optimizer, scaler)`` of D and G. Returns the logged values (0-dim
     float64 tensors; D's from its last update) and ``"nonfinite"`` (1.0 when an update was
-    bad, else 0.0), after the step's one read of the device."""
+    bad, else 0.0), after the step's one read of the device. D's last update hands G's output
+    to the G phase where :func:`~recon.train.shared_forward.shares_generator_forward` allows."""
     logs: dict[str, Any] = {}
     d_updates: list[DiscriminatorResult] = []
-    for _ in range(d_steps):
+    share = shares_generator_forward(ctx.cfg.trainer.reuse_fake, ctx.parts, ctx.objective, ctx.generator,
+                                     len(batches), d_steps)
+    for k in range(d_steps):
         assert d_opt[0] is not None  # d_steps > 0 needs D's optimizer
-        d_updates.append(discriminator_phase(ctx, d_opt[0], d_opt[1], batches, step, rng))
+        d_updates.append(discriminator_phase(ctx, d_opt[0], d_opt[1], batches, step, rng,
+                                             keep=share and k == d_steps - 1))
         logs.update(d_updates[-1].logs)
+    generated = d_updates[-1].generated if d_updates else None
     g_logs, verdicts = generator_phase(ctx, g_opt[0], g_opt[1], batches, step, rng, adversarial_on,
-                                       [d.bad for d in d_updates])
+                                       [d.bad for d in d_updates], generated)
     logs.update(g_logs)
     for update, bad in zip(d_updates, verdicts, strict=False):
         if update.gate is not None:
