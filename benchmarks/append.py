@@ -14,6 +14,10 @@ Without ``--append`` a run overwrites ``results.json`` / ``results.md`` of its `
   new run did not draw again are dropped, and their files deleted; new names are appended.
 
 Smoke and full results are never merged (a usage error before any work).
+
+The ``gpu`` section (``python -m benchmarks.gpu_check``) is kept by these merges; only
+``python -m benchmarks.gpu_check --out DIR --append`` replaces it (:func:`merge_gpu`), leaving
+every other key as it was: the section holds its own command, date, wall time and machine.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ BY_LABEL = ("quality", "tradeoff")
 SPEED_FIGURES = {"speed": "speed.png", "scaling": "scaling.png"}
 #: top-level keys in the order run_suite writes them
 KEY_ORDER = ("schema_version", "created", "command", "suite", "smoke", "tasks", "machine", "figures", "quality",
-             "tradeoff", "speed", "scaling", "wall_s", "commands")
+             "tradeoff", "speed", "scaling", "gpu", "wall_s", "commands")
 
 
 def commands_of(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -141,3 +145,16 @@ def remove_stale_figures(fig_dir: Path, names: list[str]) -> None:
     for name in names:
         if name and Path(name).name == name and name not in (".", ".."):
             (fig_dir / name).unlink(missing_ok=True)
+
+
+def merge_gpu(path: Path, gpu: dict[str, Any]) -> dict[str, Any]:
+    """The results.json at ``path`` with its ``gpu`` section replaced by ``gpu``, the rest unchanged."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--append: {path} is not a readable results.json ({exc})") from None
+    if not isinstance(old, dict) or old.get("schema_version") != 1:
+        raise UsageError(f"--append: {path} is not a results.json of schema version 1")
+    merged = {**old, "gpu": gpu}
+    order = [k for k in KEY_ORDER if k in merged] + [k for k in merged if k not in KEY_ORDER]
+    return {k: merged[k] for k in order}

@@ -13,6 +13,7 @@ from typing import Any
 from recon.errors import UsageError
 
 from benchmarks.append import commands_of
+from benchmarks.gpu_report import gpu_markdown, gpu_readme
 from benchmarks.machine import machine_line
 from benchmarks.speed_report import speed_table
 
@@ -204,6 +205,7 @@ def results_markdown(results: dict[str, Any]) -> str:
     if results.get("scaling"):
         sc = results["scaling"]
         out += [f"## Scaling ({sc['task']}, {sc.get('preset')} preset networks)", "", scaling_table(sc), ""]
+    out += [gpu_markdown(results["gpu"]), ""] if results.get("gpu") else []
     if results.get("figures"):
         out += ["## Figures", ""] + [f"![{name}](figures/{name})" for name in results["figures"]] + [""]
     return "\n".join(out)
@@ -344,6 +346,8 @@ def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] |
             out += _tradeoff_readme(res, where)
         else:
             out += [speed_table(res["speed"]), ""]
+    gpu = next((p for p in (speed, quality) if p is not None and p[1].get("gpu")), None)
+    out += gpu_readme(gpu[1]["gpu"], gpu[0], repo) if gpu is not None else []
     return "\n".join(out)
 
 
