@@ -75,8 +75,15 @@ def quality_rows(records: list[dict[str, Any]], names: list[str]) -> list[list[s
     return rows
 
 
-def quality_table(records: list[dict[str, Any]]) -> str:
-    names = metric_names(records)
+#: metric families kept out of the README's one table (per class, per anatomical property):
+#: results.md lists them in full
+DETAIL_PREFIXES = ("anat_", "fid_class_", "kid_class_")
+
+
+def quality_table(records: list[dict[str, Any]], detail: bool = True) -> str:
+    """The quality table; ``detail=False`` (the README) leaves out the per-class and anatomical
+    columns of :data:`DETAIL_PREFIXES`."""
+    names = [n for n in metric_names(records) if detail or not n.startswith(DETAIL_PREFIXES)]
     header = ["task", "method", *names, "wall (min)", "peak RSS (GiB)"]
     return _table(header, quality_rows(records, names))
 
@@ -342,7 +349,7 @@ def readme_section(quality: tuple[Path, dict] | None, speed: tuple[Path, dict] |
         smoke = " **smoke mode: not meaningful**" if res.get("smoke") else ""
         out += [f"**{'Results' if same else title}** ({provenance(res)}; details: `{where}/results.md`){smoke}", ""]
         if title == "Quality":
-            out += [quality_table(res["quality"]), ""] if res.get("quality") else []
+            out += [quality_table(res["quality"], detail=False), ""] if res.get("quality") else []
             out += _tradeoff_readme(res, where)
         else:
             out += [speed_table(res["speed"]), ""]

@@ -205,3 +205,19 @@ def test_readme_lines_compare_the_full_length_default_with_its_twin(tmp_path: Pa
             "(default preset, 6 steps)") in text
     assert text.count("- mri_superres:") == 1  # the reduced sweep's own line is not repeated
     assert "reduced to 3 steps (preset: 6)" in text  # the figure says it is a reduced sweep
+
+
+def test_readme_table_leaves_per_class_and_anatomy_columns_to_results_md(tmp_path: Path) -> None:
+    from benchmarks.report import readme_section, results_markdown
+
+    metrics = {"fid": 100.0, "kid": 0.1, "fid_class_t1": 120.0, "kid_class_t1": 0.2, "anat_w1_brain": 0.3}
+    rec = {"label": "stylegan2_conditional", "status": "ok", "preset": "default", "wall_s": 60.0,
+           "peak_rss_mb": 900.0, "methods": ["recon (adversarial)"], "metrics": {"recon (adversarial)": metrics},
+           "runs": []}
+    res = {"created": "now", "command": "c", "machine": {"cpu": "cpu", "cores": 2}, "wall_s": 1.0,
+           "smoke": False, "quality": [rec]}
+    readme = readme_section((tmp_path / "results.json", res), None, tmp_path)
+    header = next(line for line in readme.splitlines() if line.startswith("| task |"))
+    assert "| fid | kid |" in header and "fid_class_t1" not in header and "anat_w1_brain" not in header
+    full = results_markdown(res)
+    assert "fid_class_t1" in full and "kid_class_t1" in full and "anat_w1_brain" in full

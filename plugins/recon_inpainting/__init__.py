@@ -14,7 +14,10 @@ def register_tasks(register: Any) -> None:
 
         return InpaintingTask()
 
-    register("inpainting", inpainting, benchmark={"sweep": [0, 3e-3, 1e-2, 3e-2]},
+    register("inpainting", inpainting,
+             benchmark=[{"sweep": [0, 3e-3, 1e-2, 3e-2]},
+                        {"label": "inpainting_gated", "preset": "gated", "smoke_preset": "gated-smoke",
+                         "non_adversarial": False}],
              description="image inpainting (context encoder / U-Net / gated convolutions + (SN-)PatchGAN), "
                          "vs biharmonic inpainting")
 

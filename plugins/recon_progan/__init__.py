@@ -24,5 +24,6 @@ def register_tasks(register: Any) -> None:
         return ProGANTask()
 
     register("progan", progan,
+             benchmark=[{}, {"label": "progan_3d", "preset": "3d", "smoke_preset": "smoke3d"}],
              description="unconditional progressive GAN, 2D (faces, mni152 slices, your images) or 3D brain crops, "
                          "FID/KID vs a Gaussian")

@@ -30,7 +30,9 @@ def register_tasks(register: Any) -> None:
         return StyleGAN2Task()
 
     # the limited-data row: the 200 built-in faces without ADA
-    register("stylegan2", stylegan2, benchmark=[{}, {"label": "stylegan2_no_ada", "overrides": ["ada.enabled=false"]}],
+    register("stylegan2", stylegan2, benchmark=[{}, {"label": "stylegan2_no_ada", "overrides": ["ada.enabled=false"]},
+                                          {"label": "stylegan2_conditional",
+                                           "overrides": ["data.source=mni152", "data.labels=contrast"]}],
              description="unconditional StyleGAN2 + ADA (faces, mni152 slices or your images), FID/KID vs a Gaussian")
 
 
