@@ -91,8 +91,8 @@ def throughput(batches: int, workers: int, overrides: list[str] | None = None) -
 
 
 def simulation_throughput(task_name: str, batches: int, workers: int, simulate_on: str,
-                          device: str = "cpu") -> dict[str, float]:
-    """img/s of ``task_name``'s default-preset training batches with ``data.simulate_on``: the
+                          device: str = "cpu", preset: str = "default") -> dict[str, float]:
+    """img/s of ``task_name``'s training batches (``preset``) with ``data.simulate_on``: the
     DataLoader measuring per sample (``cpu``), or drawing targets + parameters and the batch
     measured on ``device`` after the move (``device``), as the trainer does."""
     import torch
@@ -105,7 +105,7 @@ def simulation_throughput(task_name: str, batches: int, workers: int, simulate_o
     from recon.train.sampler import StepBatchSampler
 
     task = get_task(task_name)
-    cfg = build_config(task, "default", overrides=[f"data.simulate_on={simulate_on}"])
+    cfg = build_config(task, preset, overrides=[f"data.simulate_on={simulate_on}"])
     dataset = task.build_dataset(cfg, "train")
     target = torch.device(device)
 

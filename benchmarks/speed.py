@@ -219,6 +219,22 @@ def data_rate(trainer: Any, batches: int, preset: str) -> dict[str, Any]:
             "source": "the trainer's DataLoader (train split)", "batches": batches}
 
 
+def device_path_rate(trainer: Any, batches: int, preset: str) -> dict[str, Any]:
+    """Samples/s of the ``data.simulate_on=device`` path (targets and operator parameters from the
+    DataLoader, the batch measured on the trainer's device) for ``preset`` of a task that supports
+    it: ``{"device_path_samples_per_s": x}``, or the one-line reason it was not measured."""
+    from recon.errors import ConfigError
+
+    from benchmarks.bench_data import simulation_throughput
+
+    try:
+        rate = simulation_throughput(trainer.task.name, batches, trainer.cfg.trainer.num_workers, "device",
+                                     str(trainer.device), preset)
+    except ConfigError as err:  # the task measures its samples on the CPU only
+        return {"device_path_reason": str(err).splitlines()[0][:200]}
+    return {"device_path_samples_per_s": round(rate["img_per_s"], 2)}
+
+
 def flops_record(counted: dict[str, Any], timing: dict[str, Any], ref: Any) -> dict[str, Any]:
     """The FLOP/s figure: per round, the step's FLOP/s (FLOPs / the round's median recon step)
     over the reference's (its FLOPs / its median in that round); median and spread over rounds."""
@@ -277,6 +293,7 @@ def measure(task_name: str, preset: str = "default", *, steps: int = 10, warmup:
         consumed = cfg.trainer.batch_size / (timing["recon_ms"] / 1e3)
         data.update(consumed_samples_per_s=round(consumed, 2),
                     ratio=round(data["delivered_samples_per_s"] / consumed, 3), target=TARGET_DATA)
+        data.update(device_path_rate(trainer, data_batches, preset))
         record["data"] = data
     return record
 

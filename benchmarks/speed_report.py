@@ -12,7 +12,7 @@ from typing import Any
 HEADER = ["task", "batch", "recon step (ms)", "plain loop (ms)", "MONAI GanTrainer (ms)", "BasicSR SRGAN (ms)",
           "recon / plain (target <= 1.05)", "recon / MONAI (target < 1)", "recon / BasicSR (target < 1)",
           "syncs/step (target <= 1)", "FLOP/s vs width-matched conv (target >= 0.5)",
-          "data / consumption (target >= 3)"]
+          "data / consumption (target >= 3)", "data.simulate_on=device (img/s)"]
 
 
 def _num(value: Any, digits: int) -> str:
@@ -60,7 +60,8 @@ def speed_row(rec: dict[str, Any]) -> list[str]:
             _num(tr["plain_ms"], 1), _peer_ms(tr, "monai"), _peer_ms(tr, "basicsr"),
             _with_cpu(tr, "ratio_plain"), _ratio(tr.get("ratio_monai"), (tr.get("spread") or {}).get("ratio_monai")),
             _with_cpu(tr, "ratio_basicsr"), _num(tr.get("syncs_per_step"), 0), _flops_cell(fl),
-            f"{_num(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / {da['consumed_samples_per_s']:.1f} img/s)"]
+            f"{_num(da['ratio'], 1)} ({da['delivered_samples_per_s']:.0f} / {da['consumed_samples_per_s']:.1f} img/s)",
+            _num(da.get("device_path_samples_per_s"), 0)]
 
 
 def _note(records: list[dict[str, Any]]) -> str:

@@ -153,6 +153,7 @@ def test_speed_ratios_are_computed_from_their_parts(results: dict) -> None:
     assert fl["spread"] == [min(fl["per_round"]), max(fl["per_round"])]
     assert 0 < fl["breakdown"]["conv_time_share"] <= 1 and fl["conv_flop_share"] > 0.9
     assert da["ratio"] == pytest.approx(da["delivered_samples_per_s"] / da["consumed_samples_per_s"], rel=1e-2)
+    assert da["device_path_samples_per_s"] > 0  # data.simulate_on=device measured beside the CPU path
     assert speed["batch_size"] == 4  # the smoke preset's batch
 
 
