@@ -44,7 +44,7 @@ def register_tasks(register: Any) -> None:
 
     register("mri_kspace", mri_kspace, benchmark=BENCHMARK,
              description="undersampled k-space MRI reconstruction 4x/8x (U-Net cascade with data consistency "
-                         "+ PatchGAN), vs zero-filled")
+                         "+ VGG-style D), vs zero-filled")
 
 
 @hookimpl

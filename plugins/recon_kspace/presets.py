@@ -22,7 +22,7 @@ def presets() -> dict[str, dict[str, Any]]:
             "trainer": {"max_steps": 1200, "batch_size": 4, "lr_g": 1e-3, "lr_d": 2e-4,
                         "lr_schedule": "cosine", "d_warmup_steps": 200, "ema_decay": 0.99,
                         "checkpoint_every": 400, "eval_every": 0, "sample_every": 400, "log_every": 20},
-            # SRGAN's VGG-style D (conditional on the zero-filled input, one logit per patch) with
+            # SRGAN's VGG-style D (on magnitudes, one logit per patch) with
             # DiffAugment and RaGAN, as mri_motion: the PatchGAN it replaces raised patch KID by a
             # fifth over the twin, augmented it stopped separating output from target
             "model": {"cascades": 5, "chans": 8, "depth": 2, "convs": 1, "dc": "hard",

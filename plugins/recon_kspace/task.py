@@ -6,7 +6,8 @@ coils), or the user's fastMRI HDF5 k-space used as is; masks follow fastMRI's co
 Generator: a cascade of U-Nets with hard or learned soft data consistency (DAGAN/RefineGAN
 style) or MONAI's E2E-VarNet, fed the zero-filled image, the measured k-space, the mask and
 the coil maps; it outputs a complex image whose magnitude is compared with the target.
-Discriminator: a PatchGAN on magnitude images. Losses: image L1 (``loss.l1``), k-space L1
+Discriminator: SRGAN's VGG-style classifier (default) or a PatchGAN (``model.d_arch``) on magnitude
+images. Losses: image L1 (``loss.l1``), k-space L1
 (``loss.kspace``), adversarial (``loss.adversarial``), optional LPIPS (``loss.perceptual``).
 Baseline: the zero-filled reconstruction; metrics in the fastMRI convention plus HFEN.
 """
@@ -45,7 +46,7 @@ def kspace_l1(output: Tensor, batch: dict[str, Tensor]) -> Tensor:
 class KspaceReconstructionTask(Task):
     name = "mri_kspace"
     description = ("undersampled k-space MRI reconstruction: cascade of U-Nets with data consistency "
-                   "+ PatchGAN, vs zero-filled")
+                   "+ VGG-style D, vs zero-filled")
     metric_convention = "fastmri"
 
     def config_sections(self) -> dict[str, type]:
@@ -103,7 +104,7 @@ class KspaceReconstructionTask(Task):
 
     # -- what is trained -----------------------------------------------------------------
     def setup(self, cfg: RunConfig, train_data: Dataset | None) -> Parts:
-        """The cascade (or VarNet) against a PatchGAN on magnitudes; image terms plus ``loss.kspace``
+        """The cascade (or VarNet) against D (VGG-style or PatchGAN) on magnitudes; image terms plus ``loss.kspace``
         x k-space L1; the zero-filled reconstruction as baseline; HFEN beside core's metrics."""
         return Parts(generator=generator(cfg), discriminator=discriminator(cfg), generate=generate,
                      stochastic_generate=False, content_loss=content_terms(cfg),
