@@ -50,17 +50,24 @@ def commands_of(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry]
 
 
-def load_previous(out: Path, smoke: bool) -> dict[str, Any] | None:
-    """The results.json that ``--append`` merges into (``None`` when ``out`` has none yet)."""
-    path = out / "results.json"
-    if not path.exists():
-        return None
+def read_results(path: Path) -> dict[str, Any]:
+    """The results.json at ``path`` that ``--append`` merges into; one clear error when it is
+    unreadable or not of schema version 1."""
     try:
         old = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"--append: {path} is not a readable results.json ({exc})") from None
     if not isinstance(old, dict) or old.get("schema_version") != 1:
         raise UsageError(f"--append: {path} is not a results.json of schema version 1")
+    return old
+
+
+def load_previous(out: Path, smoke: bool) -> dict[str, Any] | None:
+    """The results.json that ``--append`` merges into (``None`` when ``out`` has none yet)."""
+    path = out / "results.json"
+    if not path.exists():
+        return None
+    old = read_results(path)
     if bool(old.get("smoke")) != smoke:
         kinds = ("smoke" if old.get("smoke") else "full", "smoke" if smoke else "full")
         raise UsageError(f"--append: {path} holds {kinds[0]} results and this is a {kinds[1]} run: "
@@ -149,12 +156,6 @@ def remove_stale_figures(fig_dir: Path, names: list[str]) -> None:
 
 def merge_gpu(path: Path, gpu: dict[str, Any]) -> dict[str, Any]:
     """The results.json at ``path`` with its ``gpu`` section replaced by ``gpu``, the rest unchanged."""
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"--append: {path} is not a readable results.json ({exc})") from None
-    if not isinstance(old, dict) or old.get("schema_version") != 1:
-        raise UsageError(f"--append: {path} is not a results.json of schema version 1")
-    merged = {**old, "gpu": gpu}
+    merged = {**read_results(path), "gpu": gpu}
     order = [k for k in KEY_ORDER if k in merged] + [k for k in merged if k not in KEY_ORDER]
     return {k: merged[k] for k in order}

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import pytest
-import torch
-import torch.distributed as tdist
 
 from tests import gloo
+from tests.distributed.test_generative_shards import evaluate_stylegan2
 from tests.gloo import run_on_two_ranks
 
 OVERRIDES = ["data.source=mni152", "data.labels=contrast", "eval.n_samples=12", "eval.batch_size=4",
              "eval.max_images=6", "eval.baselines=false", "trainer.progress=false"]
-
-
-def _evaluate(out: Path) -> None:
-    """Rank 0's evaluation of the test split by conditional stylegan2 smoke parts (seeded: the
-    same generator on every rank), written to ``out``."""
-    from recon.config import build_config
-    from recon.evaluation import evaluate_task
-    from recon.plugins import get_task
-    from recon.train.networks import setup_parts
-
-    task = get_task("stylegan2")
-    cfg = build_config(task, preset="smoke", overrides=OVERRIDES)
-    task.validate(cfg)
-    torch.manual_seed(0)
-    parts = setup_parts(task, cfg, None)
-    result = evaluate_task(task, parts, cfg, parts.generator, "test", torch.device("cpu"))
-    if not tdist.is_initialized() or tdist.get_rank() == 0:
-        out.write_text(json.dumps(result))
 
 
 @pytest.mark.skipif(not gloo.available, reason="no gloo backend")
@@ -41,8 +23,9 @@ def test_two_processes_score_each_class_as_one(tmp_path: Path) -> None:
     if not inception_status()[0]:
         pytest.skip("no InceptionV3 weights: nothing is scored")
     one, two = tmp_path / "one.json", tmp_path / "two.json"
-    _evaluate(one)
-    run_on_two_ranks(_evaluate, two)
+    evaluate = functools.partial(evaluate_stylegan2, overrides=OVERRIDES)
+    evaluate(one)
+    run_on_two_ranks(evaluate, two)
     a, b = json.loads(one.read_text()), json.loads(two.read_text())
     keys = {f"{m}_class_{c}" for m in ("fid", "kid") for c in ("t1", "t2", "pd")}
     assert keys <= set(a["metrics"])  # 3 batches of 4 over 2 ranks: samples i % 3 == c on both ranks

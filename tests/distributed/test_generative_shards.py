@@ -15,16 +15,17 @@ from tests.gloo import run_on_two_ranks
 OVERRIDES = ["eval.n_samples=24", "eval.batch_size=8", "eval.max_images=8", "trainer.progress=false"]
 
 
-def _evaluate(out: Path) -> None:
-    """Build stylegan2's smoke parts (seeded: the same generator on every rank) and write rank
-    0's evaluation of the test split to ``out``."""
+def evaluate_stylegan2(out: Path, overrides: list[str] = OVERRIDES) -> None:
+    """Build stylegan2's smoke parts with ``overrides`` (seeded: the same generator on every
+    rank) and write rank 0's evaluation of the test split to ``out``."""
     from recon.config import build_config
     from recon.evaluation import evaluate_task
     from recon.plugins import get_task
     from recon.train.networks import setup_parts
 
     task = get_task("stylegan2")
-    cfg = build_config(task, preset="smoke", overrides=OVERRIDES)
+    cfg = build_config(task, preset="smoke", overrides=overrides)
+    task.validate(cfg)
     torch.manual_seed(0)
     parts = setup_parts(task, cfg, None)
     result = evaluate_task(task, parts, cfg, parts.generator, "test", torch.device("cpu"))
@@ -39,8 +40,8 @@ def test_two_processes_score_the_samples_of_one(tmp_path: Path) -> None:
     if not inception_status()[0]:
         pytest.skip("no InceptionV3 weights: nothing is scored")
     one, two = tmp_path / "one.json", tmp_path / "two.json"
-    _evaluate(one)
-    run_on_two_ranks(_evaluate, two)
+    evaluate_stylegan2(one)
+    run_on_two_ranks(evaluate_stylegan2, two)
     a, b = json.loads(one.read_text()), json.loads(two.read_text())
     assert a["n_images"] == b["n_images"] == 24
     assert a["metrics"]["fid"] > 0
