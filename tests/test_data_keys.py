@@ -38,8 +38,9 @@ class _ReadProbe:
         return getattr(self._inner, name)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_every_data_key_is_read_or_refused(name: str) -> None:
+def unread_data_keys(name: str) -> set[str]:
+    """The ``data.*`` keys of task ``name``'s smoke preset that its data path (every split's
+    dataset and first item, and the trainer's part: ``data.simulate_on``) never reads."""
     task = get_task(name)
     cfg = build_config(task, "smoke")
     probe = _ReadProbe(cfg.data)
@@ -49,8 +50,12 @@ def test_every_data_key_is_read_or_refused(name: str) -> None:
         dataset[0]
         if split == "train":  # the trainer's part of the data path (data.simulate_on)
             device_simulation(task, cfg, dataset, lambda batch: batch)
-    fields = {f.name for f in dataclasses.fields(probe._inner)}
-    unread = fields - probe.read - set(REFUSED.get(name, {}))
+    return {f.name for f in dataclasses.fields(probe._inner)} - probe.read
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_every_data_key_is_read_or_refused(name: str) -> None:
+    unread = unread_data_keys(name) - set(REFUSED.get(name, {}))
     assert not unread, f"{name}: data.{sorted(unread)} never read by its datasets"
 
 

@@ -151,21 +151,9 @@ def test_task_is_listed_with_a_benchmark_declaration(cli) -> None:
 
 def test_every_data_key_is_read() -> None:
     """The check of ``tests/test_data_keys.py`` for this task: every ``data.*`` key takes effect."""
-    import dataclasses
+    from tests.test_data_keys import unread_data_keys
 
-    from recon.train.device_simulation import device_simulation
-    from tests.test_data_keys import _ReadProbe
-
-    task = get_task(TASK)
-    cfg = build_config(task, "smoke")
-    probe = _ReadProbe(cfg.data)
-    cfg.sections["data"] = probe
-    for split in ("train", "val", "test"):
-        dataset = task.build_dataset(cfg, split)
-        dataset[0]
-        if split == "train":  # the trainer's part of the data path (data.simulate_on)
-            device_simulation(task, cfg, dataset, lambda batch: batch)
-    unread = {f.name for f in dataclasses.fields(probe._inner)} - probe.read
+    unread = unread_data_keys(TASK)
     assert not unread, f"data.{sorted(unread)} never read"
 
 
