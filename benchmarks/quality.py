@@ -10,17 +10,19 @@ peak memory are that run's own:
    ``eval.json`` scores the model, the task's classical baselines and the non-adversarial
    model on the same test images (the perception-distortion trade-off in one table).
 
+A variant with a ``parent`` is a fine-tuning row instead (:mod:`benchmarks.finetune`): the
+parent run, the variant from scratch, and the variant initialised from the parent.
+
 Run directories go to ``<out>/scratch/`` (git-ignored); the record keeps what the tables need.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.proc import ChildResult, recon_command, run_child
+from benchmarks.runs import train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 MODEL = "recon"
@@ -41,41 +43,6 @@ def _adversary(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[bool, 
     cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
     adversarial = cfg.loss.adversarial > 0 and task.setup(cfg, None).discriminator is not None
     return adversarial, adversarial and not task.unconditional, bool(task.unconditional)
-
-
-def last_step(run_dir: Path) -> int | None:
-    """The last training step logged in ``metrics.jsonl`` (``None`` when absent)."""
-    path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return None
-    step = None
-    for line in path.read_text().splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record.get("step"), int) and not any(k.startswith("test/") for k in record):
-            step = record["step"]
-    return step
-
-
-def train_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str,
-              extra: list[str], timeout_s: float) -> tuple[dict[str, Any], ChildResult]:
-    """``recon run`` of one preset in a child process (``run_dir`` is emptied first); its run record."""
-    if run_dir.exists():
-        shutil.rmtree(run_dir)  # scratch space of this suite: a stale run would be refused
-    sets = ["trainer.progress=false", *spec.overrides, *extra]
-    args = ["run", "--task", task, "--preset", preset, "--out", str(run_dir), "--seed", str(spec.seed),
-            "--device", device]
-    for item in sets:
-        args += ["--set", item]
-    result = run_child(recon_command(*args), run_dir.parent / f"{run_dir.name}.log", timeout_s)
-    record = {
-        "name": run_dir.name, "run_dir": str(run_dir), "command": "recon " + " ".join(args),
-        "returncode": result.returncode, "timed_out": result.timed_out, "wall_s": result.wall_s,
-        "peak_rss_mb": result.peak_rss_mb, "steps": last_step(run_dir),
-    }
-    return record, result
 
 
 def _rows(evaluation: dict[str, Any], adversarial: bool) -> tuple[list[str], dict[str, dict[str, float]]]:
@@ -104,6 +71,10 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
         record.update(status="failed", reason=f"config: {type(exc).__name__}: {exc}")
         return record
     record["adversarial"] = adversarial
+    if spec.parent is not None:
+        from benchmarks.finetune import benchmark_finetune
+
+        return benchmark_finetune(entry, spec, out, record, smoke=smoke, device=device, compare=compare, log=log)
     compare = compare and comparable and spec.non_adversarial is not False
     scratch = out / "scratch" / spec.label
     timeout_s = spec.timeout_min * 60

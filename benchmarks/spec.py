@@ -45,6 +45,12 @@ class BenchmarkSpec:
             the same generator trained at each ``loss.adversarial`` value with the same seed
             and steps. Must hold 0 (the non-adversarial twin) and at least three other
             weights; ``None``: no sweep (unconditional tasks, variants not worth sweeping).
+        parent: a fine-tuning row (:mod:`benchmarks.finetune`): the run it starts from, as a
+            mapping ``{"overrides": [...], "preset": ..., "init_parts": [...]}`` (preset: this
+            spec's; init_parts: generator and discriminator). The suite trains that parent,
+            then this variant from scratch and initialised from the parent's last checkpoint
+            (``trainer.init_from``), the same steps and seed, and reports the two side by side;
+            ``None``: an ordinary row.
     """
 
     label: str = ""
@@ -56,6 +62,11 @@ class BenchmarkSpec:
     speed: bool = False
     timeout_min: float = 45.0
     sweep: list[float] | None = None
+    parent: dict[str, Any] | None = None
+
+
+PARENT_FIELDS = ("overrides", "preset", "init_parts")
+INIT_PARTS = ("generator", "discriminator")
 
 
 @dataclass
@@ -91,6 +102,7 @@ def parse_spec(task: str, value: Any) -> list[BenchmarkSpec]:
                              f"got {type(item).__name__}")
         spec.label = spec.label or task
         spec.sweep = _check_sweep(task, spec.sweep)
+        spec.parent = _check_parent(task, spec)
         specs.append(spec)
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
@@ -112,6 +124,29 @@ def _check_sweep(task: str, sweep: Any) -> list[float] | None:
         raise UsageError(f"task {task}: benchmark sweep needs 0 (the non-adversarial twin) and at least "
                          f"three other weights, got {list(sweep)}")
     return weights
+
+
+def _check_parent(task: str, spec: BenchmarkSpec) -> dict[str, Any] | None:
+    """The parent run with its defaults filled in; UsageError for what cannot be a fine-tuning row."""
+    parent = spec.parent
+    if parent is None:
+        return None
+    if not isinstance(parent, dict):
+        raise UsageError(f"task {task}: benchmark parent must be a mapping of {', '.join(PARENT_FIELDS)}, "
+                         f"got {type(parent).__name__}")
+    unknown = sorted(set(parent) - set(PARENT_FIELDS))
+    if unknown:
+        raise UsageError(f"task {task}: unknown benchmark parent field(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(PARENT_FIELDS)}")
+    parts = list(parent.get("init_parts", INIT_PARTS))
+    if not parts or any(part not in INIT_PARTS for part in parts):
+        raise UsageError(f"task {task}: benchmark parent init_parts must name {' and/or '.join(INIT_PARTS)}, "
+                         f"got {parts}")
+    if spec.sweep is not None or spec.non_adversarial:
+        raise UsageError(f"task {task}: a fine-tuning row (benchmark parent) is compared with the same run "
+                         "from scratch; it takes no sweep and no non-adversarial twin")
+    return {"overrides": [str(item) for item in parent.get("overrides", [])],
+            "preset": str(parent.get("preset", spec.preset)), "init_parts": parts}
 
 
 def _declaration(entry: Any) -> Any:

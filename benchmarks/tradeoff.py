@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.quality import train_run
+from benchmarks.runs import train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 

@@ -141,6 +141,7 @@ class EvalConfig:
     patch_count: int = ranged(200, ge=2)  # crops per method (the same crops for every method and the target)
     patch_seed: int = 0
     compare_checkpoint: str = ""  # a second checkpoint (e.g. non-adversarial) reported as a baseline
+    compare_label: str = ""  # its row's name ("" = "non-adversarial" when it is, else "compare (<gan_type>)")
     metrics: list[str] = field(default_factory=list)  # registered metrics added to the paired evaluation
 
 

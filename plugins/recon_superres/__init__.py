@@ -31,11 +31,15 @@ def register_tasks(register: Any) -> None:
 
         return MRISuperRes3DTask()
 
-    # the limited-data row: the same single-volume default without DiffAugment on D's inputs
+    # the limited-data row: the same single-volume default without DiffAugment on D's inputs;
+    # the fine-tuning row: the T2 brain on the finetune preset, from the T1 default's weights
+    # (--init-from) against the same run from scratch
     register("mri_superres", mri_superres,
              benchmark=[{"sweep": [0, 1e-3, 5e-3, 2e-2]},
                         {"label": "mri_superres_no_augment", "overrides": ["loss.d_augment="],
-                         "non_adversarial": False}],
+                         "non_adversarial": False},
+                        {"label": "mri_superres_finetune", "preset": "finetune", "overrides": ["data.source=mni152:t2"],
+                         "parent": {"preset": "default", "overrides": []}}],
              description="MRI super-resolution x2/x4 on brain slices (SRResNet + SRGAN D), vs bicubic")
     register("srgan", srgan, benchmark={"sweep": [0, 1e-3, 2e-3, 5e-3]},
              description="SRGAN x4 super-resolution of RGB photographs, Y-channel PSNR/SSIM")

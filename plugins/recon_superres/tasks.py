@@ -9,6 +9,7 @@ the Y channel with a ``scale``-pixel border crop (the SR literature's convention
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -122,6 +123,9 @@ class SuperResolutionTask(Task):
         return out
 
 
+FINETUNE_STEPS = 400
+
+
 def smoke_preset() -> dict[str, Any]:
     """Seconds on a CPU: tiny networks, a few steps, every periodic action exercised."""
     return {
@@ -135,6 +139,16 @@ def smoke_preset() -> dict[str, Any]:
     }
 
 
+def finetune_preset(default: dict[str, Any]) -> dict[str, Any]:
+    """``default``'s networks and losses on a short schedule, for a run started from another
+    run's weights (``--init-from``): FINETUNE_STEPS steps, the adversarial game from the start
+    (the initialised D has already played it), checkpoints and evaluation scaled down."""
+    out = copy.deepcopy(default)
+    out["trainer"].update(max_steps=FINETUNE_STEPS, d_warmup_steps=0, checkpoint_every=FINETUNE_STEPS // 2,
+                          eval_every=FINETUNE_STEPS, sample_every=FINETUNE_STEPS)
+    return out
+
+
 class MRISuperResTask(SuperResolutionTask):
     name = "mri_superres"
     description = "MRI super-resolution x2/x4 (SRResNet + SRGAN discriminator) on 2D slices"
@@ -142,30 +156,36 @@ class MRISuperResTask(SuperResolutionTask):
     channels = 1
 
     def presets(self) -> dict[str, dict[str, Any]]:
+        default = self._default_preset()
+        return {"smoke": smoke_preset(), "default": default, "finetune": finetune_preset(default),
+                "paper": self._paper_preset()}
+
+    @staticmethod
+    def _default_preset() -> dict[str, Any]:
+        # the adversarial game from step 500 of 2000, RaGAN 5e-3 against L1 = 1, and DiffAugment
+        # on D's inputs (one brain: without it D memorises the slices and G learns artifacts);
+        # the measured perception-distortion sweep is in docs/perception-distortion.md
         return {
-            "smoke": smoke_preset(),
-            # the adversarial game from step 500 of 2000, RaGAN 5e-3 against L1 = 1, and DiffAugment
-            # on D's inputs (one brain: without it D memorises the slices and G learns artifacts);
-            # the measured perception-distortion sweep is in docs/perception-distortion.md
-            "default": {
-                "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
-                            "lr_schedule": "cosine", "d_warmup_steps": 500, "ema_decay": 0.999,
-                            "checkpoint_every": 500, "eval_every": 1000, "sample_every": 1000, "log_every": 20},
-                "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
-                          "d_channels": 32, "d_stages": 3, "d_fc": 128},
-                "data": {"patch_size": 64, "degradation": "blur", "scale": 4},
-                "loss": {"gan_type": "ragan", "adversarial": 5e-3, "l1": 1.0, "r1_gamma": 0.1,
-                         "d_augment": "translation,cutout"},
-            },
-            "paper": {
-                "trainer": {"max_steps": 200_000, "batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4,
-                            "lr_schedule": "step", "d_warmup_steps": 100_000, "betas": [0.9, 0.999],
-                            "checkpoint_every": 5000, "eval_every": 5000, "sample_every": 5000},
-                "model": {"channels": 64, "blocks": 16, "norm": "batch", "global_residual": False,
-                          "d_channels": 64, "d_stages": 4, "d_fc": 1024},
-                "data": {"patch_size": 96},
-                "loss": {"gan_type": "ns", "adversarial": 1e-3, "l1": 0.0, "l2": 1.0},
-            },
+            "trainer": {"max_steps": 2000, "batch_size": 16, "lr_g": 4e-4, "lr_d": 1e-4,
+                        "lr_schedule": "cosine", "d_warmup_steps": 500, "ema_decay": 0.999,
+                        "checkpoint_every": 500, "eval_every": 1000, "sample_every": 1000, "log_every": 20},
+            "model": {"channels": 32, "blocks": 6, "norm": "none", "global_residual": True,
+                      "d_channels": 32, "d_stages": 3, "d_fc": 128},
+            "data": {"patch_size": 64, "degradation": "blur", "scale": 4},
+            "loss": {"gan_type": "ragan", "adversarial": 5e-3, "l1": 1.0, "r1_gamma": 0.1,
+                     "d_augment": "translation,cutout"},
+        }
+
+    @staticmethod
+    def _paper_preset() -> dict[str, Any]:
+        return {
+            "trainer": {"max_steps": 200_000, "batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4,
+                        "lr_schedule": "step", "d_warmup_steps": 100_000, "betas": [0.9, 0.999],
+                        "checkpoint_every": 5000, "eval_every": 5000, "sample_every": 5000},
+            "model": {"channels": 64, "blocks": 16, "norm": "batch", "global_residual": False,
+                      "d_channels": 64, "d_stages": 4, "d_fc": 1024},
+            "data": {"patch_size": 96},
+            "loss": {"gan_type": "ns", "adversarial": 1e-3, "l1": 0.0, "l2": 1.0},
         }
 
 

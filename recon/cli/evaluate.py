@@ -38,7 +38,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     extra = {}
     if args.compare:
         other, other_cfg = load_generator(args.compare, task, device)
-        extra[comparison_name(other_cfg)] = other
+        extra[comparison_name(other_cfg, cfg.eval.compare_label)] = other
     from recon.evaluation import evaluate_task
 
     result = evaluate_task(task, model.parts, cfg, generator, args.split, device, extra)

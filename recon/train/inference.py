@@ -94,8 +94,12 @@ def load_generator(checkpoint: str | Path, task: Any | str | None = None,
     return model.generator, model.cfg
 
 
-def comparison_name(cfg: Any) -> str:
-    """How a compared checkpoint is labelled in eval.json (``non-adversarial`` when it is)."""
+def comparison_name(cfg: Any, label: str = "") -> str:
+    """How a compared checkpoint (of config ``cfg``) is labelled in eval.json and the samples:
+    ``label`` when given (``eval.compare_label``, e.g. ``from scratch`` beside a fine-tuned run),
+    else ``non-adversarial`` when it is, else ``compare (<gan_type>)``."""
+    if label:
+        return label
     return "non-adversarial" if cfg.loss.adversarial == 0 else f"compare ({cfg.loss.gan_type})"
 
 

@@ -389,7 +389,7 @@ class Trainer:
 
             other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device,
                                               role="eval.compare_checkpoint")
-            extra[comparison_name(other_cfg)] = other
+            extra[comparison_name(other_cfg, self.cfg.eval.compare_label)] = other
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
@@ -426,5 +426,5 @@ class Trainer:
 
             other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device,
                                               role="eval.compare_checkpoint")
-            self._twin = (comparison_name(other_cfg), other.eval())
+            self._twin = (comparison_name(other_cfg, self.cfg.eval.compare_label), other.eval())
         return self._twin

@@ -1,0 +1,100 @@
+"""Fine-tuning rows of the quality suite: a run started from another run's weights.
+
+A variant with a ``parent`` (:class:`benchmarks.spec.BenchmarkSpec`) is measured in three
+child processes, each with the variant's seed:
+
+1. ``parent``: ``recon run`` with the parent's preset and overrides (e.g. the built-in T1
+   brain), the run a user would fine-tune from;
+2. ``from_scratch``: the variant's own preset and overrides (e.g. the T2 brain, a short
+   budget), networks initialised as any new run's;
+3. ``fine_tuned``: the same command with ``trainer.init_from=<1>/checkpoints/last.pt`` and
+   ``trainer.init_parts`` (what ``recon run --init-from CKPT --init-parts ...`` sets), and
+   ``eval.compare_checkpoint=<2>`` labelled ``from scratch``, so its ``eval.json`` scores the
+   fine-tuned model, the task's baselines and the from-scratch model on the same test images.
+
+Runs 2 and 3 differ only in where the networks start: same data, steps, seed and draws.
+The record names the parent checkpoint with its sha256 (as the fine-tuned run's config.yaml
+records it) and gives each run's wall time; the row's wall time is the child run's alone (the
+cost of fine-tuning once a parent exists), the parent's is in its run record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmarks.runs import train_run
+from benchmarks.spec import BenchmarkSpec, TaskEntry
+
+FINE_TUNED = "recon (fine-tuned)"
+FROM_SCRATCH = "from scratch"
+
+
+def _rows(evaluation: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """Methods in table order (the fine-tuned model first) and their metrics, from an eval.json."""
+    methods, metrics = [FINE_TUNED], {FINE_TUNED: evaluation.get("metrics", {})}
+    for item in evaluation.get("baselines", []):
+        name = str(item.get("name"))
+        methods.append(name)
+        metrics[name] = item.get("metrics", {})
+    return methods, metrics
+
+
+def _failed(record: dict[str, Any], what: str, result: Any) -> dict[str, Any]:
+    why = "timed out" if result.timed_out else f"exit {result.returncode}"
+    record.update(status="failed", reason=f"{what} {why}: {result.tail(1)}")
+    return record
+
+
+def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record: dict[str, Any], *,
+                       smoke: bool, device: str, compare: bool = True,
+                       log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train the parent, the variant from scratch and fine-tuned from the parent; fill ``record``.
+
+    ``compare=False`` (``--no-compare``) leaves out the from-scratch run.
+    """
+    from recon.train.init_from import sha256_of
+
+    assert spec.parent is not None
+    preset = spec.smoke_preset if smoke else spec.preset
+    parent_preset = spec.smoke_preset if smoke else spec.parent["preset"]
+    parts = list(spec.parent["init_parts"])
+    scratch = out / "scratch" / spec.label
+    timeout_s = spec.timeout_min * 60
+    parent_spec = dataclasses.replace(spec, overrides=list(spec.parent["overrides"]))
+
+    log(f"[quality] {spec.label}: training the parent run ({parent_preset} preset)")
+    run, result = train_run(entry.name, parent_spec, parent_preset, scratch / "parent", device, [], timeout_s)
+    record["runs"].append(run)
+    checkpoint = scratch / "parent" / "checkpoints" / "last.pt"
+    if result.returncode != 0 or not checkpoint.exists():
+        return _failed(record, "the parent run", result)
+    record["parent"] = {"checkpoint": str(checkpoint.resolve()), "sha256": sha256_of(checkpoint),
+                        "preset": parent_preset, "overrides": list(spec.parent["overrides"]), "init_parts": parts}
+    extra = [f"trainer.init_from={checkpoint.resolve()}", f"trainer.init_parts=[{','.join(parts)}]"]
+    if compare:
+        log(f"[quality] {spec.label}: training from scratch ({preset} preset)")
+        run, result = train_run(entry.name, spec, preset, scratch / "from_scratch", device, [], timeout_s)
+        record["runs"].append(run)
+        other = scratch / "from_scratch" / "checkpoints" / "last.pt"
+        if result.returncode == 0 and other.exists():
+            extra += [f"eval.compare_checkpoint={other}", f"eval.compare_label={FROM_SCRATCH}"]
+        else:
+            log(f"[quality] {spec.label}: the from-scratch run failed:\n{result.tail()}")
+    log(f"[quality] {spec.label}: fine-tuning from the parent ({preset} preset, init {','.join(parts)})")
+    run, result = train_run(entry.name, spec, preset, scratch / "fine_tuned", device, extra, timeout_s)
+    record["runs"].append(run)
+    eval_path = scratch / "fine_tuned" / "eval.json"
+    if result.returncode != 0 or not eval_path.exists():
+        return _failed(record, "the fine-tuned run", result)
+    evaluation = json.loads(eval_path.read_text())
+    methods, metrics = _rows(evaluation)
+    record.update(
+        split=evaluation.get("split", "test"), n_images=evaluation.get("n_images"),
+        methods=methods, metrics=metrics, baseline=(evaluation.get("baseline") or {}).get("name"),
+        conventions=evaluation.get("conventions", {}), wall_s=round(run["wall_s"], 2),
+        peak_rss_mb=max(r["peak_rss_mb"] for r in record["runs"]),
+    )
+    return record

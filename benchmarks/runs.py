@@ -1,0 +1,46 @@
+"""One ``recon run`` of the benchmark suites in a child process, and what its run directory says."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from benchmarks.proc import ChildResult, recon_command, run_child
+from benchmarks.spec import BenchmarkSpec
+
+
+def last_step(run_dir: Path) -> int | None:
+    """The last training step logged in ``metrics.jsonl`` (``None`` when absent)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return None
+    step = None
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record.get("step"), int) and not any(k.startswith("test/") for k in record):
+            step = record["step"]
+    return step
+
+
+def train_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str,
+              extra: list[str], timeout_s: float) -> tuple[dict[str, Any], ChildResult]:
+    """``recon run`` of one preset in a child process (``run_dir`` is emptied first); its run record."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # scratch space of this suite: a stale run would be refused
+    sets = ["trainer.progress=false", *spec.overrides, *extra]
+    args = ["run", "--task", task, "--preset", preset, "--out", str(run_dir), "--seed", str(spec.seed),
+            "--device", device]
+    for item in sets:
+        args += ["--set", item]
+    result = run_child(recon_command(*args), run_dir.parent / f"{run_dir.name}.log", timeout_s)
+    record = {
+        "name": run_dir.name, "run_dir": str(run_dir), "command": "recon " + " ".join(args),
+        "returncode": result.returncode, "timed_out": result.timed_out, "wall_s": result.wall_s,
+        "peak_rss_mb": result.peak_rss_mb, "steps": last_step(run_dir),
+    }
+    return record, result
