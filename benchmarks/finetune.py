@@ -14,8 +14,8 @@ child processes, each with the variant's seed:
 
 Runs 2 and 3 differ only in where the networks start: same data, steps, seed and draws.
 The record names the parent checkpoint with its sha256 (as the fine-tuned run's config.yaml
-records it) and gives each run's wall time; the row's wall time is the child run's alone (the
-cost of fine-tuning once a parent exists), the parent's is in its run record.
+records it) and gives each run's wall time and peak memory; the row's are the fine-tuned run's
+alone (the cost of fine-tuning once a parent exists), the parent's are in its run record.
 """
 
 from __future__ import annotations
@@ -25,21 +25,11 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.runs import train_run
+from benchmarks.runs import scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 FINE_TUNED = "recon (fine-tuned)"
 FROM_SCRATCH = "from scratch"
-
-
-def _rows(evaluation: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, float]]]:
-    """Methods in table order (the fine-tuned model first) and their metrics, from an eval.json."""
-    methods, metrics = [FINE_TUNED], {FINE_TUNED: evaluation.get("metrics", {})}
-    for item in evaluation.get("baselines", []):
-        name = str(item.get("name"))
-        methods.append(name)
-        metrics[name] = item.get("metrics", {})
-    return methods, metrics
 
 
 def _failed(record: dict[str, Any], what: str, result: Any) -> dict[str, Any]:
@@ -89,12 +79,6 @@ def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record:
     eval_path = scratch / "fine_tuned" / "eval.json"
     if result.returncode != 0 or not eval_path.exists():
         return _failed(record, "the fine-tuned run", result)
-    evaluation = json.loads(eval_path.read_text())
-    methods, metrics = _rows(evaluation)
-    record.update(
-        split=evaluation.get("split", "test"), n_images=evaluation.get("n_images"),
-        methods=methods, metrics=metrics, baseline=(evaluation.get("baseline") or {}).get("name"),
-        conventions=evaluation.get("conventions", {}), wall_s=round(run["wall_s"], 2),
-        peak_rss_mb=max(r["peak_rss_mb"] for r in record["runs"]),
-    )
+    record.update(scores(json.loads(eval_path.read_text()), FINE_TUNED), wall_s=round(run["wall_s"], 2),
+                  peak_rss_mb=run["peak_rss_mb"])
     return record

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.runs import train_run
+from benchmarks.runs import scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 MODEL = "recon"
@@ -43,18 +43,6 @@ def _adversary(task_name: str, spec: BenchmarkSpec, preset: str) -> tuple[bool, 
     cfg = build_config(task, preset, overrides=list(spec.overrides), device="cpu")
     adversarial = cfg.loss.adversarial > 0 and task.setup(cfg, None).discriminator is not None
     return adversarial, adversarial and not task.unconditional, bool(task.unconditional)
-
-
-def _rows(evaluation: dict[str, Any], adversarial: bool) -> tuple[list[str], dict[str, dict[str, float]]]:
-    """Methods in table order (model first) and their metrics, from an eval.json."""
-    model = f"{MODEL} (adversarial)" if adversarial else MODEL
-    methods = [model]
-    metrics = {model: evaluation.get("metrics", {})}
-    for item in evaluation.get("baselines", []):
-        name = str(item.get("name"))
-        methods.append(name)
-        metrics[name] = item.get("metrics", {})
-    return methods, metrics
 
 
 def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke: bool, device: str,
@@ -97,15 +85,10 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
         why = "timed out" if result.timed_out else f"exit {result.returncode}"
         record.update(status="failed", reason=f"recon run {why}: {result.tail(1)}")
         return record
-    evaluation = json.loads(eval_path.read_text())
-    methods, metrics = _rows(evaluation, adversarial)
-    record.update(
-        split=evaluation.get("split", "test"), n_images=evaluation.get("n_images"),
-        methods=methods, metrics=metrics, baseline=(evaluation.get("baseline") or {}).get("name"),
-        conventions=evaluation.get("conventions", {}),
-        wall_s=round(sum(r["wall_s"] for r in record["runs"]), 2),
-        peak_rss_mb=max(r["peak_rss_mb"] for r in record["runs"]),
-    )
+    model = f"{MODEL} (adversarial)" if adversarial else MODEL
+    record.update(scores(json.loads(eval_path.read_text()), model),
+                  wall_s=round(sum(r["wall_s"] for r in record["runs"]), 2),
+                  peak_rss_mb=max(r["peak_rss_mb"] for r in record["runs"]))
     return record
 
 

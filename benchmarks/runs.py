@@ -44,3 +44,17 @@ def train_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device
         "peak_rss_mb": result.peak_rss_mb, "steps": last_step(run_dir),
     }
     return record, result
+
+
+def scores(evaluation: dict[str, Any], model: str) -> dict[str, Any]:
+    """What a quality record keeps of a run's ``eval.json``: the methods in table order (the
+    model, named ``model``, first; then each baseline) with their metrics, the split, the
+    number of images, the task's reference baseline and the metric conventions."""
+    methods, metrics = [model], {model: evaluation.get("metrics", {})}
+    for item in evaluation.get("baselines", []):
+        name = str(item.get("name"))
+        methods.append(name)
+        metrics[name] = item.get("metrics", {})
+    return {"split": evaluation.get("split", "test"), "n_images": evaluation.get("n_images"),
+            "methods": methods, "metrics": metrics, "baseline": (evaluation.get("baseline") or {}).get("name"),
+            "conventions": evaluation.get("conventions", {})}
