@@ -65,9 +65,14 @@ def test_finetune_row_scores_the_from_scratch_model_beside_the_fine_tuned_one(
     _, results = finetune_suite
     (record,) = results["quality"]
     _, scratch, tuned = record["runs"]
-    assert record["methods"] == ["recon (fine-tuned)", "bicubic", "from scratch"]
+    assert record["methods"] == ["recon (fine-tuned)", "bicubic", "from scratch", "parent, not fine-tuned"]
     evaluation = json.loads((Path(tuned["run_dir"]) / "eval.json").read_text())
     assert record["metrics"]["recon (fine-tuned)"] == evaluation["metrics"]
+    # the parent as is was scored on the fine-tuned run's test images: the same bicubic figures
+    assert "--set data.source=mni152:t2" in record["parent"]["eval_command"]
+    as_is = json.loads((Path(tuned["run_dir"]).parent / "parent_as_is.json").read_text())
+    assert as_is["metrics"] == record["metrics"]["parent, not fine-tuned"]
+    assert as_is["baselines"][0]["metrics"] == pytest.approx(record["metrics"]["bicubic"], rel=1e-6)
     # the compared model scores in the fine-tuned run's evaluation what its own run scored
     own = json.loads((Path(scratch["run_dir"]) / "eval.json").read_text())["metrics"]
     assert record["metrics"]["from scratch"] == pytest.approx(own, rel=1e-6)
