@@ -48,6 +48,10 @@ def test_eval_compare_reports_a_second_model(cli, smoke_run: Path) -> None:
     assert names[0] == "bicubic" and len(names) == 2
     assert report["baselines"][1]["metrics"] == report["metrics"]
     assert "st_lpips" in report["metrics"]
+    assert names[1] == "compare (ns)"  # the smoke run is adversarial (non-saturating)
+    labelled = json.loads(cli("eval", "--checkpoint", ckpt, "--compare", ckpt, "--set",
+                              "eval.compare_label=from scratch", "--json", "-").out)
+    assert [b["name"] for b in labelled["baselines"]] == ["bicubic", "from scratch"]
 
 
 def test_eval_compare_table_prints_the_perceptual_columns(cli, smoke_run: Path) -> None:
