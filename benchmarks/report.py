@@ -95,7 +95,20 @@ def runs_table(records: list[dict[str, Any]]) -> str:
             rows.append([rec["label"], run["name"], _fmt(run["wall_s"], 1), _fmt(run["peak_rss_mb"], 0),
                          _fmt(run.get("steps")), str(run["returncode"]) + (" (timed out)" if run["timed_out"] else ""),
                          f"`{run['command']}`"])
-    return _table(["task", "run", "wall (s)", "peak RSS (MiB)", "steps", "exit", "command"], rows)
+    table = _table(["task", "run", "wall (s)", "peak RSS (MiB)", "steps", "exit", "command"], rows)
+    return "\n".join([table, *parent_notes(records)])
+
+
+def parent_notes(records: list[dict[str, Any]]) -> list[str]:
+    """A line per fine-tuning row: the parent checkpoint's sha256 and the command that scored it as is."""
+    lines = []
+    for rec in records:
+        parent = rec.get("parent")
+        if parent:
+            scored = f"; scored as is with `{parent['eval_command']}`" if parent.get("eval_command") else ""
+            lines.append(f"\n{rec['label']}: fine-tuned from the parent run's checkpoint (sha256 "
+                         f"{parent['sha256'][:16]}..., networks {', '.join(parent['init_parts'])}){scored}.")
+    return lines
 
 
 def conventions_list(records: list[dict[str, Any]]) -> str:

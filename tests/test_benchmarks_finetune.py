@@ -56,6 +56,8 @@ def test_finetune_row_trains_parent_scratch_and_fine_tuned_runs(finetune_suite: 
     assert _config(tuned)["trainer"]["init_parts"] == record["parent"]["init_parts"] == ["generator",
                                                                                           "discriminator"]
     assert _config(scratch)["trainer"]["init_from"] == ""
+    out, _ = finetune_suite
+    assert f"fine-tuned from the parent run's checkpoint (sha256 {digest[:16]}..." in (out / "results.md").read_text()
     # the row's cost is the fine-tuning run's
     assert (record["wall_s"], record["peak_rss_mb"]) == (round(tuned["wall_s"], 2), tuned["peak_rss_mb"])
 
