@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchmarks.proc import recon_command, run_child
-from benchmarks.runs import scores, train_run
+from benchmarks.runs import comparison_run, scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 FINE_TUNED = "recon (fine-tuned)"
@@ -71,13 +71,8 @@ def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record:
     extra = [f"trainer.init_from={checkpoint.resolve()}", f"trainer.init_parts=[{','.join(parts)}]"]
     if compare:
         log(f"[quality] {spec.label}: training from scratch ({preset} preset)")
-        run, result = train_run(entry.name, spec, preset, scratch / "from_scratch", device, [], timeout_s)
-        record["runs"].append(run)
-        other = scratch / "from_scratch" / "checkpoints" / "last.pt"
-        if result.returncode == 0 and other.exists():
-            extra += [f"eval.compare_checkpoint={other}", f"eval.compare_label={FROM_SCRATCH}"]
-        else:
-            log(f"[quality] {spec.label}: the from-scratch run failed:\n{result.tail()}")
+        extra += comparison_run(entry.name, spec, preset, scratch / "from_scratch", device, [], timeout_s, record,
+                                log, label=FROM_SCRATCH)
     log(f"[quality] {spec.label}: fine-tuning from the parent ({preset} preset, init {','.join(parts)})")
     run, result = train_run(entry.name, spec, preset, scratch / "fine_tuned", device, extra, timeout_s)
     record["runs"].append(run)

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.runs import scores, train_run
+from benchmarks.runs import comparison_run, scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 MODEL = "recon"
@@ -69,14 +69,8 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
     extra: list[str] = []
     if compare:
         log(f"[quality] {spec.label}: training without the adversarial term ({preset} preset)")
-        run, result = train_run(entry.name, spec, preset, scratch / "non_adversarial", device,
-                                ["loss.adversarial=0"], timeout_s)
-        record["runs"].append(run)
-        ckpt = scratch / "non_adversarial" / "checkpoints" / "last.pt"
-        if result.returncode == 0 and ckpt.exists():
-            extra.append(f"eval.compare_checkpoint={ckpt}")
-        else:
-            log(f"[quality] {spec.label}: the non-adversarial run failed:\n{result.tail()}")
+        extra += comparison_run(entry.name, spec, preset, scratch / "non_adversarial", device,
+                                ["loss.adversarial=0"], timeout_s, record, log)
     log(f"[quality] {spec.label}: training the {'adversarial ' if adversarial else ''}model ({preset} preset)")
     run, result = train_run(entry.name, spec, preset, scratch / "adversarial", device, extra, timeout_s)
     record["runs"].append(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks.proc import ChildResult, recon_command, run_child
 from benchmarks.spec import BenchmarkSpec
@@ -58,3 +58,18 @@ def scores(evaluation: dict[str, Any], model: str) -> dict[str, Any]:
     return {"split": evaluation.get("split", "test"), "n_images": evaluation.get("n_images"),
             "methods": methods, "metrics": metrics, "baseline": (evaluation.get("baseline") or {}).get("name"),
             "conventions": evaluation.get("conventions", {})}
+
+
+def comparison_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, device: str, sets: list[str],
+                   timeout_s: float, record: dict[str, Any], log: Callable[[str], None],
+                   label: str = "") -> list[str]:
+    """Train the run a model is compared with (appended to ``record["runs"]``); the ``--set``
+    strings that make the model's ``eval.json`` score it (``eval.compare_checkpoint``, and
+    ``eval.compare_label`` when ``label``), or ``[]`` (logged) when it failed."""
+    run, result = train_run(task, spec, preset, run_dir, device, sets, timeout_s)
+    record["runs"].append(run)
+    checkpoint = run_dir / "checkpoints" / "last.pt"
+    if result.returncode != 0 or not checkpoint.exists():
+        log(f"[quality] {spec.label}: the {run_dir.name.replace('_', '-')} run failed:\n{result.tail()}")
+        return []
+    return [f"eval.compare_checkpoint={checkpoint}", *([f"eval.compare_label={label}"] if label else [])]

@@ -265,7 +265,8 @@ def test_tasks_are_discovered_from_the_registry(third_party: None) -> None:
 
     entries = {e.name: e for e in discover()}
     assert set(entries) == set(get_plugin_system().tasks.names())  # nothing hard-coded
-    assert [s.label for s in entries["mri_superres"].specs] == ["mri_superres", "mri_superres_no_augment"]
+    assert [s.label for s in entries["mri_superres"].specs] == ["mri_superres", "mri_superres_no_augment",
+                                                                "mri_superres_finetune"]
     assert entries["mri_superres"].specs[0].preset == "default"
     assert entries["bench_opt_out"].specs == []
     variants = entries["bench_variants"].specs
