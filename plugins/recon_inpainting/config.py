@@ -23,7 +23,7 @@ class InpaintModelConfig(ModelConfig):
     arch: Literal["unet", "context_encoder", "gated"] = "unet"
     features: tuple[int, int, int, int, int, int] = (16, 32, 64, 128, 128, 16)  # unet: BasicUNet widths
     norm: Literal["instance", "batch"] = "instance"  # unet (BatchNorm statistics do not follow the EMA weights)
-    residual: bool = False  # unet, gated: output = filled input + network (learn a correction of mask.fill)
+    residual: bool = False  # unet: output = filled input + UNet (learn a correction of mask.fill)
     ce_channels: int = 64  # context encoder: width of the first layer (doubles to 8x)
     ce_bottleneck: int = 4000  # context encoder: bottleneck channels (Pathak: 4000)
     gated_channels: int = ranged(24, ge=2)  # gated: width of the first layer (DeepFill v2: 48), up to 4x

@@ -13,7 +13,7 @@
   Inpainting with Gated Convolution*, ICCV) built of :class:`GatedConv2d`: every layer learns a
   soft, per-pixel and per-channel gate, so holes of any shape are told apart from valid pixels
   layer by layer; dilated gated convolutions in the middle widen the context. Any input size
-  (padded to a multiple of 4); optionally residual on the pre-filled input, as the U-Net.
+  (padded to a multiple of 4).
 """
 
 from __future__ import annotations
@@ -160,18 +160,13 @@ class GatedGenerator(nn.Module):
     the image border against the convolutions' zero padding). Inputs are padded (replicate) to a
     multiple of 4 and the output cropped back, so any size works.
 
-    With ``residual`` the output is ``input + net(x)`` instead (the input's first ``C`` channels,
-    the hole pre-filled by ``mask.fill``; no tanh) and the last convolution starts at zero, so
-    the untrained network returns the fill and learns a correction to it, as the residual U-Net
-    does (DeepFill's coarse-to-fine idea with the classical fill as the coarse estimate).
-
-    Shapes: ``(N, C + 1, H, W) -> (N, C, H, W)``, values in (0, 1) (not bounded with ``residual``).
+    Shapes: ``(N, C + 1, H, W) -> (N, C, H, W)``, values in (0, 1).
     """
 
-    def __init__(self, channels: int = 3, width: int = 24, residual: bool = False) -> None:
+    def __init__(self, channels: int = 3, width: int = 24) -> None:
         super().__init__()
         c = width
-        self.channels, self.residual = channels, residual
+        self.channels = channels
         self.net = nn.Sequential(
             GatedConv2d(channels + 2, c, 5),
             GatedConv2d(c, 2 * c, 3, stride=2),
@@ -188,19 +183,13 @@ class GatedGenerator(nn.Module):
             GatedConv2d(c, max(1, c // 2)),
             nn.Conv2d(max(1, c // 2), channels, 3, padding=1),
         )
-        if residual:
-            nn.init.zeros_(self.net[-1].weight)
-            nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2:]
-        filled = x[:, :self.channels]
-        image, mask = filled * 2 - 1, x[:, self.channels:]
+        image, mask = x[:, :self.channels] * 2 - 1, x[:, self.channels:]
         x = torch.cat([image, mask, torch.ones_like(mask)], dim=1)
         ph, pw = (-h) % GATED_MULTIPLE, (-w) % GATED_MULTIPLE
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        out = self.net(x)[..., :h, :w]
-        if self.residual:
-            return filled + out
-        return (torch.tanh(out) + 1) / 2
+        out = torch.tanh(self.net(x)[..., :h, :w])
+        return (out + 1) / 2

@@ -9,8 +9,7 @@ from typing import Any
 #: DeepFill v2 (Yu et al. 2019) at CPU scale: gated-convolution coarse network, SN-PatchGAN that
 #: sees the mask, hinge loss, free-form training and test holes (rectangles or brush strokes)
 GATED: dict[str, Any] = {
-    "model": {"arch": "gated", "gated_channels": 24, "d_arch": "sn_patchgan", "d_channels": 32, "d_layers": 4,
-              "residual": False},
+    "model": {"arch": "gated", "gated_channels": 24, "d_arch": "sn_patchgan", "d_channels": 32, "d_layers": 4},
     "mask": {"kind": "mixed", "fill": "zero"},
     "loss": {"gan_type": "hinge"},
 }

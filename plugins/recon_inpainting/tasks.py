@@ -71,7 +71,7 @@ class InpaintingTask(Task):
         if m.arch == "context_encoder":
             generator = ContextEncoder(channels, cfg.data.patch_size, m.ce_channels, m.ce_bottleneck)
         elif m.arch == "gated":
-            generator = GatedGenerator(channels, m.gated_channels, m.residual)
+            generator = GatedGenerator(channels, m.gated_channels)
         else:
             generator = InpaintUNet(channels, m.features, m.norm, m.residual)
         discriminator: nn.Module

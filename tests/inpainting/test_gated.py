@@ -72,24 +72,6 @@ def test_generator_keeps_known_pixels_exactly(size: tuple[int, int]) -> None:
     assert torch.equal(out[~known], raw[~known])
 
 
-def test_residual_gated_generator_starts_as_the_fill_and_the_gated_preset_is_not_residual() -> None:
-    """``model.residual`` with ``arch=gated``: the untrained network returns its pre-filled input
-    (any size), so training starts from ``mask.fill``; the ``gated`` preset (zero fill) keeps
-    DeepFill's bounded output."""
-    from recon.config import build_config
-    from recon.plugins import get_task
-
-    torch.manual_seed(0)
-    x = torch.rand(2, 4, 37, 50)
-    with torch.no_grad():
-        assert torch.equal(GatedGenerator(3, width=4, residual=True).eval()(x), x[:, :3])
-        assert not torch.allclose(GatedGenerator(3, width=4).eval()(x), x[:, :3])
-    task = get_task("inpainting")
-    on_default = task.setup(build_config(task, "default", overrides=["model.arch=gated"]), None).generator
-    assert isinstance(on_default, GatedGenerator) and on_default.residual  # the default's residual fill
-    assert not task.setup(build_config(task, "gated"), None).generator.residual
-
-
 def test_sn_patchgan_shapes_and_spectral_norm() -> None:
     """Every element of the map is a score; every conv is spectrally normalised, and after some
     power iterations (training forwards) the largest singular value of each weight is ~1."""
