@@ -57,12 +57,14 @@ def _train_run(state: StandIn):  # noqa: ANN202
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> StandIn:
     import benchmarks.figures as figures
     import benchmarks.quality as quality
+    import benchmarks.runs as runs
     import benchmarks.scaling as scaling
     import benchmarks.speed as speed
     import benchmarks.tradeoff as tradeoff
 
     state = StandIn()
     monkeypatch.setattr(quality, "train_run", _train_run(state))
+    monkeypatch.setattr(runs, "train_run", _train_run(state))  # the comparison runs
     monkeypatch.setattr(tradeoff, "train_run", _train_run(state))
     monkeypatch.setattr(speed, "run_speed", lambda tasks, **_: [
         {"task": t, "status": "skipped", "reason": f"stand-in {state.gen}"} for t in tasks])
