@@ -75,6 +75,8 @@ class Trainer:
         cudnn.configure(self.device, cfg)  # cudnn.benchmark for fixed-size patches on CUDA
         if tcfg.threads:
             torch.set_num_threads(tcfg.threads)
+        if tcfg.flush_denormal and self.device.type == "cpu":
+            torch.set_flush_denormal(True)  # for this process; False where the CPU has no FTZ/DAZ
         init_process_group(self.dist, self.device)
         seed_everything(cfg.seed)  # the same on every rank: identical initial networks
         self.step = 0
