@@ -62,7 +62,7 @@ class TrainerConfig:
     sample_every: int = ranged(500, ge=0)
     num_workers: int = ranged(0, ge=0, le=256)
     threads: int = ranged(0, ge=0, le=4096)  # torch CPU threads (0: torch's default, one per core)
-    # CPU: treat subnormal floats (|x| < 1.2e-38) as zero (torch.set_flush_denormal, x86 FTZ/DAZ);
+    # CPU: train with subnormal floats (|x| < 1.2e-38) as zero (torch.set_flush_denormal, x86 FTZ/DAZ);
     # arithmetic on them is many times slower, and GAN weights can drift into that range
     flush_denormal: bool = True
     progress: bool = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 import random
 from dataclasses import dataclass
 
@@ -119,3 +121,25 @@ def restore_rng(state: dict) -> None:
     random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def subnormals_flushed() -> bool:
+    """Whether this thread's CPU arithmetic treats subnormal floats as zero (FTZ/DAZ)."""
+    return float((torch.tensor([1e-40], dtype=torch.float32) * 2).item()) == 0.0
+
+
+@contextmanager
+def flushing_subnormals(enabled: bool) -> Iterator[None]:
+    """Within the block, subnormal floats (|x| < 1.2e-38) count as zero on the CPU
+    (``torch.set_flush_denormal``): arithmetic on them is many times slower on x86, and a GAN's
+    weights can drift into that range. The previous state is restored on exit, so other code
+    of the process (numpy, hypothesis) keeps IEEE arithmetic. ``enabled=False``: no change."""
+    if not enabled:
+        yield
+        return
+    before = subnormals_flushed()
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(before)

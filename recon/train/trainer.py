@@ -35,8 +35,8 @@ from recon.train.phases import PhaseContext, gan_step
 from recon.train.distributed import (agree_flags, any_rank, broadcast_buffers, init_process_group, sync_batchnorm,
                                      wrap_for_training)
 from recon.train.precision import CHANNELS_LAST, check_precision, make_scaler, to_channels_last
-from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, resolve_device, restore_rng,
-                                 seed_everything, seed_step, step_generator)
+from recon.train.runtime import (DistInfo, capture_rng, decorrelate_ranks, flushing_subnormals, resolve_device,
+                                 restore_rng, seed_everything, seed_step, step_generator)
 from recon.train.preflight import check_metric_inputs
 from recon.train.samples import write_sample_grid
 from recon.train.schedules import lr_scheduler
@@ -75,8 +75,6 @@ class Trainer:
         cudnn.configure(self.device, cfg)  # cudnn.benchmark for fixed-size patches on CUDA
         if tcfg.threads:
             torch.set_num_threads(tcfg.threads)
-        if tcfg.flush_denormal and self.device.type == "cpu":
-            torch.set_flush_denormal(True)  # for this process; False where the CPU has no FTZ/DAZ
         init_process_group(self.dist, self.device)
         seed_everything(cfg.seed)  # the same on every rank: identical initial networks
         self.step = 0
@@ -293,7 +291,12 @@ class Trainer:
         return logs
 
     def fit(self) -> dict[str, Any]:
-        """Train to ``trainer.max_steps``; returns the final test evaluation."""
+        """Train to ``trainer.max_steps``; returns the final test evaluation. On the CPU with
+        ``trainer.flush_denormal`` subnormal floats count as zero meanwhile (restored after)."""
+        with flushing_subnormals(self.cfg.trainer.flush_denormal and self.device.type == "cpu"):
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
         t = self.cfg.trainer
         main = self.dist.is_main
         logger = RunLogger(self.run_dir, enabled=main, resume_step=self.step)
