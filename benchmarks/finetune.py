@@ -28,18 +28,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchmarks.proc import recon_command, run_child
-from benchmarks.runs import comparison_run, scores, train_run
+from benchmarks.runs import comparison_run, failed, scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 FINE_TUNED = "recon (fine-tuned)"
 FROM_SCRATCH = "from scratch"
 PARENT_AS_IS = "parent, not fine-tuned"
-
-
-def _failed(record: dict[str, Any], what: str, result: Any) -> dict[str, Any]:
-    why = "timed out" if result.timed_out else f"exit {result.returncode}"
-    record.update(status="failed", reason=f"{what} {why}: {result.tail(1)}")
-    return record
 
 
 def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record: dict[str, Any], *,
@@ -64,7 +58,7 @@ def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record:
     record["runs"].append(run)
     checkpoint = scratch / "parent" / "checkpoints" / "last.pt"
     if result.returncode != 0 or not checkpoint.exists():
-        return _failed(record, "the parent run", result)
+        return failed(record, "the parent run", result)
     record["parent"] = {"checkpoint": str(checkpoint.resolve()), "sha256": sha256_of(checkpoint),
                         "preset": parent_preset, "overrides": list(spec.parent["overrides"]), "init_parts": parts}
     as_is = _score_parent_as_is(entry.name, spec, checkpoint, scratch, device, timeout_s, log)
@@ -78,7 +72,7 @@ def benchmark_finetune(entry: TaskEntry, spec: BenchmarkSpec, out: Path, record:
     record["runs"].append(run)
     eval_path = scratch / "fine_tuned" / "eval.json"
     if result.returncode != 0 or not eval_path.exists():
-        return _failed(record, "the fine-tuned run", result)
+        return failed(record, "the fine-tuned run", result)
     record.update(scores(json.loads(eval_path.read_text()), FINE_TUNED), wall_s=round(run["wall_s"], 2),
                   peak_rss_mb=run["peak_rss_mb"])
     if as_is is not None:

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.runs import comparison_run, scores, train_run
+from benchmarks.runs import comparison_run, failed, scores, train_run
 from benchmarks.spec import BenchmarkSpec, TaskEntry
 
 MODEL = "recon"
@@ -76,9 +76,7 @@ def benchmark_variant(entry: TaskEntry, spec: BenchmarkSpec, out: Path, *, smoke
     record["runs"].append(run)
     eval_path = scratch / "adversarial" / "eval.json"
     if result.returncode != 0 or not eval_path.exists():
-        why = "timed out" if result.timed_out else f"exit {result.returncode}"
-        record.update(status="failed", reason=f"recon run {why}: {result.tail(1)}")
-        return record
+        return failed(record, "recon run", result)
     model = f"{MODEL} (adversarial)" if adversarial else MODEL
     record.update(scores(json.loads(eval_path.read_text()), model),
                   wall_s=round(sum(r["wall_s"] for r in record["runs"]), 2),

@@ -73,3 +73,10 @@ def comparison_run(task: str, spec: BenchmarkSpec, preset: str, run_dir: Path, d
         log(f"[quality] {spec.label}: the {run_dir.name.replace('_', '-')} run failed:\n{result.tail()}")
         return []
     return [f"eval.compare_checkpoint={checkpoint}", *([f"eval.compare_label={label}"] if label else [])]
+
+
+def failed(record: dict[str, Any], what: str, result: ChildResult) -> dict[str, Any]:
+    """``record`` marked failed: ``what`` timed out or exited non-zero, with its last log line."""
+    why = "timed out" if result.timed_out else f"exit {result.returncode}"
+    record.update(status="failed", reason=f"{what} {why}: {result.tail(1)}")
+    return record

@@ -388,13 +388,8 @@ class Trainer:
         if split != "test":
             cfg = cfg.copy()
             cfg.eval.patch_kid = False
-        extra = {}
-        if self.cfg.eval.compare_checkpoint:
-            from recon.train.inference import comparison_name, load_generator
-
-            other, other_cfg = load_generator(self.cfg.eval.compare_checkpoint, self.task, self.device,
-                                              role="eval.compare_checkpoint")
-            extra[comparison_name(other_cfg, self.cfg.eval.compare_label)] = other
+        twin = self._comparison_generator()  # loaded once, shared with the samples
+        extra = dict([twin]) if twin is not None else {}
         model = self.eval_generator
         broadcast_buffers(model, self.dist)  # rank 0's BatchNorm statistics on every shard
         was_training = model.training
